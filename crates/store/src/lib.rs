@@ -1,0 +1,247 @@
+//! Bursar's persistence: one `Store` over SQLite (the embedded default) or
+//! PostgreSQL, through the same functions and portable SQL.
+//!
+//! Code map:
+//! - `error`: `Error`, sqlx errors mapped once (`NotFound`, `Conflict`).
+//! - `migrate`: the per-backend migrations embedded from `migrations/`.
+//! - `crypto`: the card key and the AEAD that encrypts card numbers, bank
+//!   accounts and export secrets at rest.
+//! - `setup`: what `init` creates (agent 1, source 1, the `api` employee,
+//!   default reasons, the locality table) and the `conf` table.
+//! - `catalog`: the declarative catalog: snapshot and idempotent apply.
+//! - `customer`: customers, their locations and invoicing destinations.
+//! - `package`: customer packages.
+//! - `ledger`: invoices, payments, credits, refunds, applications, balance.
+//! - `rows`: row → domain type conversions, in one place.
+//! - `testing` (feature `testing`): throwaway SQLite files and PostgreSQL
+//!   clusters for tests of every crate.
+//!
+//! Invariants: no other crate talks SQL; every write runs in one transaction
+//! (`Store::write`), so an error leaves nothing half-written; money columns
+//! are integer cents; SQL is shared by both backends except where a module
+//! says why not.
+
+pub mod catalog;
+pub mod crypto;
+pub mod customer;
+mod error;
+pub mod ledger;
+mod migrate;
+pub mod package;
+mod rows;
+pub mod setup;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use crypto::{CardKey, Cipher};
+pub use error::{Error, Result};
+
+/// A transaction on either backend.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// A connection on either backend (what store functions take).
+pub type Conn = sqlx::AnyConnection;
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file in WAL mode.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The database: a reader pool and a writer pool (the same pool on
+/// PostgreSQL; one connection on SQLite, so writers queue in the process
+/// instead of spinning on `SQLITE_BUSY`), and the cipher for secrets.
+#[derive(Clone)]
+pub struct Store {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+    cipher: Cipher,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides the password of a database URL, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`),
+    /// creating a SQLite file (and its folder) when missing. Does not migrate.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unsupported URL, [`Error::Backend`] when the
+    /// database cannot be reached.
+    pub async fn open(url: &str, cipher: Cipher) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(Error::Config(format!(
+                "unsupported database URL {} (use sqlite://PATH or postgres://...)",
+                redact_url(url)
+            )));
+        };
+        match backend {
+            Backend::Sqlite => Self::open_sqlite(url, cipher).await,
+            Backend::Postgres => {
+                let options = AnyConnectOptions::from_str(url).map_err(|e| {
+                    Error::Config(format!("bad database URL {}: {e}", redact_url(url)))
+                })?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(32)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Ok(Store {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                    cipher,
+                })
+            }
+        }
+    }
+
+    async fn open_sqlite(url: &str, cipher: Cipher) -> Result<Store> {
+        let path = url
+            .trim_start_matches("sqlite:")
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if path.is_empty() || path == ":memory:" {
+            return Err(Error::Config("a SQLite database needs a file path".into()));
+        }
+        if let Some(parent) = Path::new(&path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Error::Config(format!(
+                        "cannot create database folder {}: {e}",
+                        parent.display()
+                    ))
+                })?;
+            }
+        }
+        let full_url = format!("sqlite://{path}?mode=rwc");
+        let options = AnyConnectOptions::from_str(&full_url)
+            .map_err(|e| Error::Config(format!("bad database URL {url}: {e}")))?;
+        let pragmas = |pool: AnyPoolOptions| {
+            pool.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+        };
+        let write = pragmas(AnyPoolOptions::new().max_connections(1).min_connections(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        let read = pragmas(AnyPoolOptions::new().max_connections(8))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            read,
+            write,
+            backend: Backend::Sqlite,
+            cipher,
+        })
+    }
+
+    /// Applies the pending migrations of this backend.
+    ///
+    /// # Errors
+    /// [`Error::Migrate`] when a migration fails or the database was changed
+    /// by a newer Bursar.
+    pub async fn migrate(&self) -> Result<()> {
+        migrate::run(&self.write, self.backend).await
+    }
+
+    /// The engine behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The cipher for secrets at rest.
+    pub fn cipher(&self) -> &Cipher {
+        &self.cipher
+    }
+
+    /// Starts a write transaction: every store write happens inside one, and
+    /// nothing of it is visible until [`Tx::commit`].
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when the database is unreachable.
+    pub async fn write(&self) -> Result<Tx> {
+        Ok(self.write.begin().await?)
+    }
+
+    /// Starts a read-only transaction: a consistent snapshot for reports.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when the database is unreachable.
+    pub async fn read(&self) -> Result<Tx> {
+        Ok(self.read.begin().await?)
+    }
+
+    /// Closes every connection (checkpointing SQLite's WAL).
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    /// After rows were inserted with explicit numbers, moves PostgreSQL's
+    /// identity sequence of `table.column` above the highest number in use,
+    /// so numbers generated later continue above it (SQLite does this by
+    /// itself for `INTEGER PRIMARY KEY`).
+    pub(crate) async fn bump_sequence(
+        conn: &mut Conn,
+        backend: Backend,
+        table: &str,
+        column: &str,
+    ) -> Result<()> {
+        if backend == Backend::Postgres {
+            let sql = format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), \
+                 GREATEST((SELECT COALESCE(MAX({column}), 0) FROM {table}), 1), \
+                 (SELECT COUNT(*) FROM {table}) > 0)"
+            );
+            sqlx::query(&sql).execute(conn).await?;
+        }
+        Ok(())
+    }
+}
