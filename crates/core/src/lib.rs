@@ -6,6 +6,7 @@
 //!   their exact error strings (`FieldError`).
 //! - `phone`, `geo`: phone number formatting, countries, subdivisions, zips.
 //! - `payby`: payment type codes, card and bank numbers, masking, expiry.
+//! - `export_type`: the export types, their options and encodings.
 //! - `frequency`: package frequencies (`"0"`, months, `Nw`, `Nd`, `Nh`).
 //! - `status`: customer and package status with their colours.
 //! - `ledger`: balance, owed/unapplied amounts, the application rules.
@@ -14,6 +15,7 @@
 //! Invariant: nothing here does I/O, reads the clock or the environment;
 //! time is always an argument.
 
+pub mod export_type;
 pub mod field;
 pub mod frequency;
 pub mod geo;

@@ -331,55 +331,13 @@ pub fn card_type(digits: &str) -> CardType {
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return CardType::Unknown;
     }
-    let n_digits = digits.len();
-    let prefix = |n: usize| {
-        digits
-            .get(..n)
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or(0)
-    };
-    let length_in = |lengths: &[usize]| lengths.contains(&n_digits);
-    let from_16_to_19 = (16..=19).contains(&n_digits);
-    if (8..=9).contains(&n_digits) {
-        CardType::Isracard
-    } else if matches!(prefix(2), 34 | 37) && n_digits == 15 {
-        CardType::AmericanExpress
-    } else if matches!(prefix(4), 2014 | 2149) && n_digits == 15 {
-        CardType::EnRoute
-    } else if matches!(prefix(4), 1800 | 2131) && n_digits == 15 {
-        CardType::Jcb
-    } else if is_diners(prefix(2), prefix(3), prefix(4)) && (14..=19).contains(&n_digits) {
-        CardType::Discover
-    } else if (3528..=3589).contains(&prefix(4)) && from_16_to_19 {
-        CardType::Discover
-    } else if ((51..=55).contains(&prefix(2)) || (2221..=2720).contains(&prefix(4)))
-        && n_digits == 16
-    {
-        CardType::MasterCard
-    } else if (prefix(4) == 5610 || (560221..=560225).contains(&prefix(6))) && n_digits == 16 {
-        CardType::BankCard
-    } else if (matches!(prefix(6), 564182 | 633110) || matches!(prefix(4), 6333 | 6759))
-        && length_in(&[16, 18, 19])
-    {
-        CardType::Switch
-    } else if matches!(prefix(4), 6334 | 6767) && length_in(&[16, 18, 19]) {
-        CardType::Solo
-    } else if matches!(prefix(4), 6304 | 6706 | 6709 | 6771) && from_16_to_19 {
-        CardType::Laser
-    } else if (prefix(4) == 6011
-        || (644..=649).contains(&prefix(3))
-        || prefix(2) == 65
-        || prefix(3) == 622)
-        && from_16_to_19
-    {
-        CardType::Discover
-    } else if prefix(2) == 62 && from_16_to_19 {
-        CardType::ChinaUnionPay
-    } else if prefix(1) == 4 && length_in(&[13, 16, 19]) {
-        CardType::Visa
-    } else {
-        CardType::Unknown
+    if (8..=9).contains(&digits.len()) {
+        return CardType::Isracard;
     }
+    CARD_RANGES
+        .iter()
+        .find(|range| range.matches(digits))
+        .map_or(CardType::Unknown, |range| range.card_type)
 }
 
 /// Whether a digit string passes the Luhn (mod 10) check.
@@ -759,6 +717,78 @@ fn has_card_length(digits: &str) -> bool {
     (13..=19).contains(&digits.len()) || (8..=9).contains(&digits.len())
 }
 
+/// A block of card numbers: those whose leading digits lie between `low`
+/// and `high` (strings of equal length) and whose length is listed.
+struct CardRange {
+    low: &'static str,
+    high: &'static str,
+    lengths: &'static [usize],
+    card_type: CardType,
+}
+
+impl CardRange {
+    fn matches(&self, digits: &str) -> bool {
+        let prefix = digits.get(..self.low.len()).unwrap_or_default();
+        self.lengths.contains(&digits.len()) && self.low <= prefix && prefix <= self.high
+    }
+}
+
+const FIFTEEN: &[usize] = &[15];
+const SIXTEEN: &[usize] = &[16];
+const SIXTEEN_TO_NINETEEN: &[usize] = &[16, 17, 18, 19];
+const FOURTEEN_TO_NINETEEN: &[usize] = &[14, 15, 16, 17, 18, 19];
+const MAESTRO_UK_LENGTHS: &[usize] = &[16, 18, 19];
+
+/// Card brands by number range; the first match wins, so narrower ranges
+/// come before the wider ones they sit in.
+const CARD_RANGES: &[CardRange] = &[
+    card_range("34", "34", FIFTEEN, CardType::AmericanExpress),
+    card_range("37", "37", FIFTEEN, CardType::AmericanExpress),
+    card_range("2014", "2014", FIFTEEN, CardType::EnRoute),
+    card_range("2149", "2149", FIFTEEN, CardType::EnRoute),
+    card_range("1800", "1800", FIFTEEN, CardType::Jcb),
+    card_range("2131", "2131", FIFTEEN, CardType::Jcb),
+    card_range("300", "305", FOURTEEN_TO_NINETEEN, CardType::Discover),
+    card_range("3095", "3095", FOURTEEN_TO_NINETEEN, CardType::Discover),
+    card_range("36", "36", FOURTEEN_TO_NINETEEN, CardType::Discover),
+    card_range("38", "39", FOURTEEN_TO_NINETEEN, CardType::Discover),
+    card_range("3528", "3589", SIXTEEN_TO_NINETEEN, CardType::Discover),
+    card_range("51", "55", SIXTEEN, CardType::MasterCard),
+    card_range("2221", "2720", SIXTEEN, CardType::MasterCard),
+    card_range("5610", "5610", SIXTEEN, CardType::BankCard),
+    card_range("560221", "560225", SIXTEEN, CardType::BankCard),
+    card_range("564182", "564182", MAESTRO_UK_LENGTHS, CardType::Switch),
+    card_range("633110", "633110", MAESTRO_UK_LENGTHS, CardType::Switch),
+    card_range("6333", "6333", MAESTRO_UK_LENGTHS, CardType::Switch),
+    card_range("6759", "6759", MAESTRO_UK_LENGTHS, CardType::Switch),
+    card_range("6334", "6334", MAESTRO_UK_LENGTHS, CardType::Solo),
+    card_range("6767", "6767", MAESTRO_UK_LENGTHS, CardType::Solo),
+    card_range("6304", "6304", SIXTEEN_TO_NINETEEN, CardType::Laser),
+    card_range("6706", "6706", SIXTEEN_TO_NINETEEN, CardType::Laser),
+    card_range("6709", "6709", SIXTEEN_TO_NINETEEN, CardType::Laser),
+    card_range("6771", "6771", SIXTEEN_TO_NINETEEN, CardType::Laser),
+    card_range("6011", "6011", SIXTEEN_TO_NINETEEN, CardType::Discover),
+    card_range("644", "649", SIXTEEN_TO_NINETEEN, CardType::Discover),
+    card_range("65", "65", SIXTEEN_TO_NINETEEN, CardType::Discover),
+    card_range("622", "622", SIXTEEN_TO_NINETEEN, CardType::Discover),
+    card_range("62", "62", SIXTEEN_TO_NINETEEN, CardType::ChinaUnionPay),
+    card_range("4", "4", &[13, 16, 19], CardType::Visa),
+];
+
+const fn card_range(
+    low: &'static str,
+    high: &'static str,
+    lengths: &'static [usize],
+    card_type: CardType,
+) -> CardRange {
+    CardRange {
+        low,
+        high,
+        lengths,
+        card_type,
+    }
+}
+
 /// Luhn for 13–19 digits; the Isracard weighted check for 8–9.
 fn check_digits_valid(digits: &str) -> bool {
     if (8..=9).contains(&digits.len()) {
@@ -800,10 +830,6 @@ fn isracard_valid(digits: &str) -> bool {
         .sum::<u32>()
         % 11
         == 0
-}
-
-fn is_diners(prefix2: u32, prefix3: u32, prefix4: u32) -> bool {
-    (300..=305).contains(&prefix3) || prefix4 == 3095 || matches!(prefix2, 36 | 38 | 39)
 }
 
 fn is_canadian_transit(routing: &str) -> bool {

@@ -163,6 +163,21 @@ pub enum DecodeError {
     },
 }
 
+/// Any error of this crate, for callers that want one type (e.g. a
+/// `#[from]` in the server's error enum). Functions return the precise type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// An XML-RPC body could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Parameters do not make an argument map.
+    #[error(transparent)]
+    Args(#[from] ArgsError),
+}
+
+/// `Result` with this crate's [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 /// Why a call's parameters do not make an argument map.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ArgsError {

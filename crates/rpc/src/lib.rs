@@ -17,15 +17,22 @@
 //! - `jsonrpc`: `parse_body` (body → one request or a batch), request
 //!   arguments under the same [`ArgRules`], response and error encoding.
 //! - `error`: [`DecodeError`] (XML-RPC body refused; its `Display` is the
-//!   fault detail) and [`ArgsError`].
+//!   fault detail), [`ArgsError`], and [`Error`] wrapping both. JSON-RPC
+//!   protocol errors are wire objects, `jsonrpc::ErrorObject`.
 //!
 //! **Architecture Invariant:** both codecs decode into the same [`Value`] /
 //! [`Args`] and encode the same [`Reply`], so a service function never knows
 //! which wire format called it, and a JSON-RPC `result` is exactly the
 //! XML-RPC struct.
 //!
-//! **Architecture Invariant:** decoding never panics and never recurses on
-//! input nesting; every hostile body ends in an error value.
+//! **Architecture Invariant:** decoding never panics, whatever the bytes;
+//! a hostile body ends in an error value. Nesting is bounded before anything
+//! recurses on it (the XML decoder does not recurse at all).
+//!
+//! **Architecture Invariant:** nothing here knows a method, a key or a
+//! business rule; the server maps errors to wire faults and fault strings
+//! (`Application failed during request deserialization: ` + the
+//! `DecodeError`'s `Display`).
 
 mod args;
 mod error;
@@ -35,6 +42,6 @@ mod value;
 pub mod xmlrpc;
 
 pub use args::{args_from_params, args_from_struct, ArgRules, Args, NilRule, OddCount};
-pub use error::{ArgsError, DecodeError, Position};
+pub use error::{ArgsError, DecodeError, Error, Position, Result};
 pub use reply::{Reply, ReplyValue};
 pub use value::{Scalar, ScalarType, Struct, Value, MAX_DEPTH, MAX_VALUES};

@@ -133,15 +133,6 @@ impl Value {
             _ => true,
         }
     }
-
-    /// Counts this value and every value nested in it.
-    pub fn count_values(&self) -> usize {
-        match self {
-            Value::Scalar(_) => 1,
-            Value::Struct(members) => 1 + members.values().map(Value::count_values).sum::<usize>(),
-            Value::Array(items) => 1 + items.iter().map(Value::count_values).sum::<usize>(),
-        }
-    }
 }
 
 impl Scalar {

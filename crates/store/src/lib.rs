@@ -218,6 +218,15 @@ impl Store {
         Ok(self.read.begin().await?)
     }
 
+    /// Checks that the database answers.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when it does not.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
     /// Closes every connection (checkpointing SQLite's WAL).
     pub async fn close(&self) {
         self.read.close().await;

@@ -185,7 +185,7 @@ impl Parser<'_> {
             let run_len = self.bytes[self.pos..]
                 .iter()
                 .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)
-                .ok_or_else(|| JsonError {
+                .ok_or(JsonError {
                     detail: "unterminated string",
                     offset: self.bytes.len(),
                 })?;

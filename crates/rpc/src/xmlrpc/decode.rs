@@ -4,7 +4,8 @@
 //! The decoder is a single pass over quick-xml events with an explicit stack
 //! (no recursion, so hostile nesting cannot overflow the thread's stack). It
 //! refuses any DOCTYPE, expands only the five predefined entities and numeric
-//! character references, ignores whitespace between elements, keeps scalar
+//! character references, refuses characters XML 1.0 does not allow (raw or
+//! referenced, as Freeside's expat does), ignores whitespace between elements, keeps scalar
 //! text exactly (after XML line-end normalisation), and stops at
 //! [`MAX_DEPTH`] levels of nesting and [`MAX_VALUES`] values. It does not
 //! interpret scalars beyond what the wire type demands (booleans to `1`/`0`,
@@ -13,6 +14,7 @@
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
+use quick_xml::escape::EscapeError;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
@@ -195,6 +197,9 @@ impl<'a> Decoder<'a> {
     }
 
     fn run(mut self) -> Result<MethodCall, DecodeError> {
+        if let Some(offset) = first_non_xml_char(self.text) {
+            return Err(self.malformed("invalid character", offset));
+        }
         let mut is_first_event = true;
         loop {
             let offset = self.offset();
@@ -228,12 +233,14 @@ impl<'a> Decoder<'a> {
                 Event::Text(raw) => {
                     let raw = String::from_utf8_lossy(&raw);
                     let normalised = normalise_line_ends(&raw);
-                    let text = quick_xml::escape::unescape(&normalised).map_err(|err| {
-                        DecodeError::BadReference {
-                            detail: err.to_string(),
+                    let text = quick_xml::escape::unescape(&normalised)
+                        .map_err(|err| self.bad_reference(err, offset))?;
+                    if first_non_xml_char(&text).is_some() {
+                        return Err(DecodeError::BadReference {
+                            detail: "reference to a character XML does not allow".to_owned(),
                             at: self.position(offset),
-                        }
-                    })?;
+                        });
+                    }
                     self.push_text(&text, offset)?;
                 }
                 Event::CData(raw) => {
@@ -268,6 +275,27 @@ impl<'a> Decoder<'a> {
         DecodeError::Malformed {
             detail: detail.to_owned(),
             at: self.position(offset),
+        }
+    }
+
+    /// Describes a reference that cannot be expanded; `offset` is where the
+    /// text holding it starts.
+    fn bad_reference(&self, err: EscapeError, offset: usize) -> DecodeError {
+        let (detail, at) = match err {
+            EscapeError::UnrecognizedEntity(range, name) => (
+                format!("undefined entity &{name};"),
+                offset + range.start.saturating_sub(1),
+            ),
+            EscapeError::UnterminatedEntity(range) => {
+                ("unterminated reference".to_owned(), offset + range.start)
+            }
+            EscapeError::InvalidCharRef(err) => {
+                (format!("invalid character reference ({err})"), offset)
+            }
+        };
+        DecodeError::BadReference {
+            detail,
+            at: self.position(at),
         }
     }
 
@@ -569,6 +597,23 @@ fn is_xml_space_byte(byte: u8) -> bool {
 
 fn is_xml_blank(text: &str) -> bool {
     text.chars().all(is_xml_space)
+}
+
+/// Offset of the first character XML 1.0 does not allow (C0 controls other
+/// than tab, newline and carriage return; U+FFFE; U+FFFF), as expat refuses
+/// them too.
+fn first_non_xml_char(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().find_map(|(idx, &byte)| {
+        let is_bad = match byte {
+            b'\t' | b'\n' | b'\r' => false,
+            0x00..=0x1F => true,
+            // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
+            0xEF => matches!(bytes.get(idx + 1..idx + 3), Some([0xBF, 0xBE | 0xBF])),
+            _ => false,
+        };
+        is_bad.then_some(idx)
+    })
 }
 
 /// XML line-end normalisation (`\r\n` and lone `\r` become `\n`), applied to
