@@ -16,6 +16,7 @@
 //! time is always an argument.
 
 pub mod export_type;
+pub mod billing;
 pub mod field;
 pub mod frequency;
 pub mod geo;

@@ -111,7 +111,9 @@ impl BillingCalendar {
                 .checked_add(i64::from(n_hours).hours())
                 .map_err(out_of_range)?,
         };
-        let end = self.resolve(end_local)?;
+        let end = self
+            .resolve(end_local)
+            .ok_or(BillingError::DateOutOfRange(start))?;
         // Every frequency is at least an hour of wall-clock time, so the end
         // is later in every real zone; refusing otherwise keeps catch-up
         // loops finite whatever the zone data says.
@@ -132,40 +134,30 @@ impl BillingCalendar {
     }
 
     /// The instant of local wall-clock time `local`: the first instant after
-    /// a DST gap, the earlier instant in a DST fold.
-    ///
-    /// # Errors
-    /// [`BillingError::DateOutOfRange`] when it lies outside the calendar.
-    pub fn resolve(&self, local: DateTime) -> Result<i64, BillingError> {
-        let out_of_range = |_| BillingError::DateOutOfRange(0);
+    /// a DST gap, the earlier instant in a DST fold; `None` outside the
+    /// calendar.
+    pub(crate) fn resolve(&self, local: DateTime) -> Option<i64> {
         let instant = match self.time_zone.to_ambiguous_timestamp(local).offset() {
-            AmbiguousOffset::Unambiguous { offset } => {
-                offset.to_timestamp(local).map_err(out_of_range)?
-            }
+            AmbiguousOffset::Unambiguous { offset } => offset.to_timestamp(local).ok()?,
             // The earlier instant of a fold is the one still on the offset
             // in force before the clocks went back.
-            AmbiguousOffset::Fold { before, .. } => {
-                offset_timestamp(before, local).map_err(out_of_range)?
-            }
+            AmbiguousOffset::Fold { before, .. } => before.to_timestamp(local).ok()?,
             // Read with the later offset, the local time names an instant
             // just before the transition; the transition itself is the
             // first instant whose wall clock is past the gap.
             AmbiguousOffset::Gap { before, after } => {
-                let before_transition = after.to_timestamp(local).map_err(out_of_range)?;
+                let before_transition = after.to_timestamp(local).ok()?;
                 match self.time_zone.following(before_transition).next() {
                     Some(transition) => transition.timestamp(),
-                    None => before.to_timestamp(local).map_err(out_of_range)?,
+                    None => before.to_timestamp(local).ok()?,
                 }
             }
         };
-        Ok(instant.as_second())
+        Some(instant.as_second())
     }
 
     /// The local wall-clock time of `t`.
-    ///
-    /// # Errors
-    /// [`BillingError::DateOutOfRange`] when `t` lies outside the calendar.
-    pub fn local(&self, t: i64) -> Result<DateTime, BillingError> {
+    pub(crate) fn local(&self, t: i64) -> Result<DateTime, BillingError> {
         let timestamp = Timestamp::from_second(t).map_err(|_| BillingError::DateOutOfRange(t))?;
         Ok(self.time_zone.to_datetime(timestamp))
     }
@@ -180,22 +172,29 @@ impl BillingCalendar {
         prorate_day: u8,
         n_months: u32,
     ) -> Result<Option<ProratedPeriod>, BillingError> {
-        let out_of_range = BillingError::DateOutOfRange(start);
+        let out_of_range = || BillingError::DateOutOfRange(start);
         let day = i8::try_from(prorate_day.clamp(1, 28)).unwrap_or(1);
         let local = self.local(start)?;
-        let this_month = Date::new(local.year(), local.month(), day).map_err(|_| out_of_range)?;
-        let this_month_boundary = self.resolve(this_month.to_datetime(Time::midnight()))?;
-        let end_date = if start == this_month_boundary {
+        let this_month = Date::new(local.year(), local.month(), day).map_err(|_| out_of_range())?;
+        let this_month_boundary = self
+            .resolve(this_month.to_datetime(Time::midnight()))
+            .ok_or_else(out_of_range)?;
+        if start == this_month_boundary {
             return Ok(None);
-        } else if start < this_month_boundary {
+        }
+        let end_date = if start < this_month_boundary {
             this_month
         } else {
-            add_months(this_month, 1, None, MonthEnd::Clamp).ok_or(out_of_range)?
+            add_months(this_month, 1, None, MonthEnd::Clamp).ok_or_else(out_of_range)?
         };
-        let full_start_date = sub_months(end_date, n_months).ok_or(out_of_range)?;
+        let full_start_date = sub_months(end_date, n_months).ok_or_else(out_of_range)?;
+        let midnight = |date: Date| {
+            self.resolve(date.to_datetime(Time::midnight()))
+                .ok_or_else(out_of_range)
+        };
         Ok(Some(ProratedPeriod {
-            end: self.resolve(end_date.to_datetime(Time::midnight()))?,
-            full_start: self.resolve(full_start_date.to_datetime(Time::midnight()))?,
+            end: midnight(end_date)?,
+            full_start: midnight(full_start_date)?,
         }))
     }
 }
@@ -208,11 +207,6 @@ pub(crate) struct ProratedPeriod {
     pub(crate) end: i64,
     /// One full period before `end`.
     pub(crate) full_start: i64,
-}
-
-/// Reads `local` with a fixed `offset`.
-fn offset_timestamp(offset: jiff::tz::Offset, local: DateTime) -> Result<Timestamp, jiff::Error> {
-    offset.to_timestamp(local)
 }
 
 /// `date` plus `n_months` months under the month-end rule; `None` outside
