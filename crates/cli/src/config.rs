@@ -24,7 +24,7 @@ pub struct Config {
     /// `[api]`.
     pub api: ApiConfig,
     /// `[backoffice]`.
-    pub backoffice: ListenerConfig,
+    pub backoffice: BackofficeConfig,
     /// `[public]`.
     pub public: ListenerConfig,
     /// `[log]`.
@@ -48,11 +48,56 @@ impl Default for DatabaseConfig {
 }
 
 /// `[api]`.
-#[derive(Clone, Default, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiConfig {
     /// The back-office shared secret; no default exists.
     pub shared_secret: String,
+    /// Agent given to `new_customer` calls that send none (unset by default).
+    pub default_agentnum: Option<i64>,
+    /// Advertising source given to `new_customer` calls that send none.
+    pub default_refnum: i64,
+    /// Blank service passwords and PINs in `customer_list_svcs`.
+    pub redact_service_secrets: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            shared_secret: String::new(),
+            default_agentnum: None,
+            default_refnum: 1,
+            redact_service_secrets: false,
+        }
+    }
+}
+
+/// `[backoffice]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackofficeConfig {
+    /// `host:port` to bind; empty = `127.0.0.1:8008`.
+    pub listen: String,
+    /// Networks (CIDR) allowed to call; empty = anyone who reaches the socket.
+    pub allow_from: Vec<String>,
+    /// Largest request body in bytes.
+    pub max_body: usize,
+    /// Keep HTTP/1.1 connections alive (false: close after every answer, as Freeside).
+    pub keep_alive: bool,
+    /// Accept `name` as an alias of `FS.API.name`.
+    pub bare_method_names: bool,
+}
+
+impl Default for BackofficeConfig {
+    fn default() -> Self {
+        BackofficeConfig {
+            listen: String::new(),
+            allow_from: Vec::new(),
+            max_body: 1024 * 1024,
+            keep_alive: true,
+            bare_method_names: true,
+        }
+    }
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -121,6 +166,30 @@ impl Loaded {
     /// The data folder (`bursar-data/` beside the config file).
     pub fn data_dir(&self) -> PathBuf {
         self.base.join("bursar-data")
+    }
+
+    /// The back-office settings the server needs.
+    pub fn backoffice_settings(&self) -> Result<bursar_server::backoffice::BackofficeSettings> {
+        let mut settings =
+            bursar_server::backoffice::BackofficeSettings::new(&self.config.api.shared_secret);
+        for net in &self.config.backoffice.allow_from {
+            let parsed = net
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| net.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "bad configuration: backoffice.allow_from: {net:?} is not a network"
+                    )
+                })?;
+            settings.allow_from.push(parsed);
+        }
+        settings.max_body = self.config.backoffice.max_body;
+        settings.keep_alive = self.config.backoffice.keep_alive;
+        settings.bare_method_names = self.config.backoffice.bare_method_names;
+        settings.default_agentnum = self.config.api.default_agentnum;
+        settings.default_refnum = self.config.api.default_refnum;
+        settings.redact_service_secrets = self.config.api.redact_service_secrets;
+        Ok(settings)
     }
 
     /// The back-office listener address.

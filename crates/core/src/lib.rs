@@ -15,8 +15,8 @@
 //! Invariant: nothing here does I/O, reads the clock or the environment;
 //! time is always an argument.
 
-pub mod export_type;
 pub mod billing;
+pub mod export_type;
 pub mod field;
 pub mod frequency;
 pub mod geo;

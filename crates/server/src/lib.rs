@@ -6,6 +6,8 @@
 //! - `health`: `GET /healthz` on both listeners.
 //! - `metrics`: the Prometheus registry, the request-counting middleware and
 //!   `GET /metrics` (back-office listener only).
+//! - `backoffice`: the `FS.API.*` face (method table, transports, methods).
+//! - `error`: `ApiError`, what service functions fail with.
 //! - `app`: the routers of the back-office and public listeners.
 //!
 //! Invariant: no SQL here (the store does it) and no wire-format parsing
@@ -13,6 +15,8 @@
 //! encodes.
 
 mod app;
+pub mod backoffice;
+pub mod error;
 mod health;
 pub mod metrics;
 
@@ -29,6 +33,8 @@ pub struct Ctx {
     pub store: Store,
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Back-office secret and switches.
+    pub backoffice: Arc<backoffice::BackofficeSettings>,
 }
 
 /// Failures of the server as a whole.

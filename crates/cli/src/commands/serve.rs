@@ -34,6 +34,8 @@ pub async fn serve(config: &Path) -> Result<ExitCode> {
     } else {
         None
     };
+    let settings_check = loaded.backoffice_settings()?;
+    drop(settings_check);
     if loaded.config.api.shared_secret.is_empty() {
         tracing::warn!(
             "no back-office shared secret is configured: every back-office call will be refused"
@@ -50,6 +52,7 @@ pub async fn serve(config: &Path) -> Result<ExitCode> {
     let ctx = bursar_server::Ctx {
         store: store.clone(),
         metrics: Arc::new(bursar_server::metrics::Metrics::new()),
+        backoffice: Arc::new(loaded.backoffice_settings()?),
     };
     bursar_server::serve(ctx, backoffice, public, shutdown_signal()).await?;
     store.close().await;

@@ -21,12 +21,11 @@ pub mod period;
 pub mod tax;
 
 pub use charges::{
-    bill_date_after_unsuspend, charge_package, LineItem, PackageCharges, PackageDates,
-    PackageFlags,
+    bill_date_after_unsuspend, charge_package, LineItem, PackageCharges, PackageDates, PackageFlags,
 };
 pub use invoice::{bill_customer, CustomerBill, InvoiceDraft, PackageToBill};
 pub use period::{BillingCalendar, MonthEnd};
-pub use tax::{compute_taxes, find_tax_rates, TaxLine, Taxes, TaxableItem, Untaxed};
+pub use tax::{compute_taxes, find_tax_rates, TaxLine, TaxableItem, Taxes, Untaxed};
 
 use crate::money::Money;
 
@@ -55,6 +54,10 @@ pub enum BillingError {
     /// time forward; only corrupt data gets here.
     #[error("date out of range: {0}")]
     DateOutOfRange(i64),
+    /// A computed amount does not fit in money (only absurd rates or
+    /// quantities get here).
+    #[error("amount out of range")]
+    AmountOutOfRange,
     /// A period was asked of a one-time frequency, which has none.
     #[error("a one-time frequency has no period")]
     NoPeriod,

@@ -11,7 +11,7 @@
 
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::{AmbiguousOffset, TimeZone};
-use jiff::{Timestamp, ToSpan};
+use jiff::{SignedDuration, Timestamp, ToSpan};
 
 use super::BillingError;
 use crate::frequency::Frequency;
@@ -56,7 +56,7 @@ impl MonthEnd {
 
 /// The calendar billing periods are counted on: `billing.time_zone` and
 /// `billing.month_end`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BillingCalendar {
     /// The zone whose local calendar and wall clock periods follow.
     pub time_zone: TimeZone,
@@ -101,14 +101,15 @@ impl BillingCalendar {
                     .ok_or(BillingError::DateOutOfRange(start))?;
                 date.to_datetime(local.time())
             }
+            // Civil time has no DST: 24 hours of it are one calendar day.
             Frequency::Weeks(n_weeks) => local
-                .checked_add((i64::from(n_weeks) * 7).days())
+                .checked_add(SignedDuration::from_hours(i64::from(n_weeks) * 7 * 24))
                 .map_err(out_of_range)?,
             Frequency::Days(n_days) => local
-                .checked_add(i64::from(n_days).days())
+                .checked_add(SignedDuration::from_hours(i64::from(n_days) * 24))
                 .map_err(out_of_range)?,
             Frequency::Hours(n_hours) => local
-                .checked_add(i64::from(n_hours).hours())
+                .checked_add(SignedDuration::from_hours(i64::from(n_hours)))
                 .map_err(out_of_range)?,
         };
         let end = self
@@ -199,6 +200,13 @@ impl BillingCalendar {
     }
 }
 
+impl Default for BillingCalendar {
+    /// UTC with month-end clamping.
+    fn default() -> BillingCalendar {
+        BillingCalendar::new(TimeZone::UTC, MonthEnd::Clamp)
+    }
+}
+
 /// A prorated first period's end and the start of the full period it is
 /// part of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,9 +236,7 @@ fn add_months(
             let wanted = if clamped_here { anchor } else { day };
             Date::new(year, month, wanted.min(days_in_target)).ok()
         }
-        MonthEnd::Rollover => first_of_target
-            .checked_add(i64::from(day - 1).days())
-            .ok(),
+        MonthEnd::Rollover => first_of_target.checked_add(i64::from(day - 1).days()).ok(),
         MonthEnd::Day28 => Date::new(year, month, day.min(28)).ok(),
     }
 }
