@@ -183,27 +183,29 @@ pub fn charge_package(
         dates.bill = Some(last.end);
     }
 
+    // The setup fee shares the first period's line (9.2); a one-time
+    // package's setup line has no period.
+    let blank_line = || LineItem {
+        pkgnum,
+        setup: Money::ZERO,
+        recur: Money::ZERO,
+        unitsetup: Money::ZERO,
+        unitrecur: Money::ZERO,
+        quantity,
+        sdate: None,
+        edate: None,
+        itemdesc: String::new(),
+    };
     let mut lines = Vec::new();
     let mut periods = periods.into_iter();
-    let first_period = if setup_charge.is_some() {
-        periods.next()
-    } else {
-        None
-    };
     if let Some(setup_amount) = setup_charge {
         let mut line = LineItem {
-            pkgnum,
             setup: setup_amount,
-            recur: Money::ZERO,
             unitsetup: def.setup_fee,
-            unitrecur: Money::ZERO,
-            quantity,
-            sdate: None,
-            edate: None,
-            itemdesc: String::new(),
+            ..blank_line()
         };
         let mut shown = flags.setup_show_zero;
-        if let Some(period) = first_period {
+        if let Some(period) = periods.next() {
             period.fill(&mut line);
             shown |= flags.recur_show_zero;
         }
@@ -212,17 +214,7 @@ pub fn charge_package(
         }
     }
     for period in periods {
-        let mut line = LineItem {
-            pkgnum,
-            setup: Money::ZERO,
-            recur: Money::ZERO,
-            unitsetup: Money::ZERO,
-            unitrecur: Money::ZERO,
-            quantity,
-            sdate: None,
-            edate: None,
-            itemdesc: String::new(),
-        };
+        let mut line = blank_line();
         period.fill(&mut line);
         if flags.recur_show_zero || line.amount() != Money::ZERO {
             lines.push(line);
@@ -980,8 +972,10 @@ mod tests {
             let second = charge_package(&def, &package, PackageFlags::default(), &calendar, now).unwrap();
             prop_assert!(second.lines.is_empty());
             prop_assert_eq!(second.dates, None);
-            if let Some(bill) = package.bill {
-                prop_assert!(bill > now || expire_at.is_some());
+            // A live recurring package is billed up to a period after `now`.
+            if freq.is_recurring() && !suspended && expire_at.is_none() && package.start_date.is_none() {
+                let next_start = package.bill.or(package.setup).unwrap();
+                prop_assert!(next_start > now);
             }
         }
 
