@@ -29,6 +29,27 @@ pub struct Config {
     pub public: ListenerConfig,
     /// `[log]`.
     pub log: LogConfig,
+    /// `[billing]`.
+    pub billing: BillingConfig,
+}
+
+/// `[billing]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BillingConfig {
+    /// IANA time zone for calendar arithmetic; empty = the host's zone.
+    pub time_zone: String,
+    /// `clamp` (default), `rollover` (Freeside's) or `day28`.
+    pub month_end: String,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        BillingConfig {
+            time_zone: String::new(),
+            month_end: "clamp".into(),
+        }
+    }
 }
 
 /// `[database]`.
@@ -190,6 +211,29 @@ impl Loaded {
         settings.default_refnum = self.config.api.default_refnum;
         settings.redact_service_secrets = self.config.api.redact_service_secrets;
         Ok(settings)
+    }
+
+    /// The billing calendar: time zone and month-end rule.
+    pub fn billing_calendar(&self) -> Result<bursar_core::billing::BillingCalendar> {
+        use bursar_core::billing::{BillingCalendar, MonthEnd};
+        let billing = &self.config.billing;
+        let time_zone = if billing.time_zone.trim().is_empty() {
+            jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC)
+        } else {
+            jiff::tz::TimeZone::get(billing.time_zone.trim()).map_err(|_| {
+                anyhow::anyhow!(
+                    "bad configuration: billing.time_zone: unknown time zone {:?}",
+                    billing.time_zone
+                )
+            })?
+        };
+        let month_end = MonthEnd::parse(&billing.month_end).ok_or_else(|| {
+            anyhow::anyhow!(
+                "bad configuration: billing.month_end must be clamp, rollover or day28, not {:?}",
+                billing.month_end
+            )
+        })?;
+        Ok(BillingCalendar::new(time_zone, month_end))
     }
 
     /// The back-office listener address.

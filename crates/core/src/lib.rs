@@ -6,6 +6,8 @@
 //!   their exact error strings (`FieldError`).
 //! - `phone`, `geo`: phone number formatting, countries, subdivisions, zips.
 //! - `payby`: payment type codes, card and bank numbers, masking, expiry.
+//! - `billing`: one billing pass: periods, charges, taxes, invoice drafts.
+//! - `datetext`: the date texts clients send (`order_package`).
 //! - `export_type`: the export types, their options and encodings.
 //! - `frequency`: package frequencies (`"0"`, months, `Nw`, `Nd`, `Nh`).
 //! - `status`: customer and package status with their colours.
@@ -16,6 +18,7 @@
 //! time is always an argument.
 
 pub mod billing;
+pub mod datetext;
 pub mod export_type;
 pub mod field;
 pub mod frequency;

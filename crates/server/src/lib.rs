@@ -35,6 +35,8 @@ pub struct Ctx {
     pub metrics: Arc<metrics::Metrics>,
     /// Back-office secret and switches.
     pub backoffice: Arc<backoffice::BackofficeSettings>,
+    /// The billing time zone and month-end rule, for every calendar date.
+    pub calendar: Arc<bursar_core::billing::BillingCalendar>,
 }
 
 /// Failures of the server as a whole.

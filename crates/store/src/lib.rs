@@ -10,7 +10,12 @@
 //!   default reasons, the locality table) and the `conf` table.
 //! - `catalog`: the declarative catalog: snapshot and idempotent apply.
 //! - `customer`: customers, their locations and invoicing destinations.
+//! - `customer_update`: changing customers, reference and locality lookups,
+//!   location listing.
 //! - `package`: customer packages.
+//! - `relocate`: moving a package to another location.
+//! - `service_list`: the services of a customer.
+//! - `referral`: advertising sources and the e-mail opt-out.
 //! - `ledger`: invoices, payments, credits, refunds, applications, balance.
 //! - `rows`: row → domain type conversions, in one place.
 //! - `testing` (feature `testing`): throwaway SQLite files and PostgreSQL
@@ -24,11 +29,15 @@
 pub mod catalog;
 pub mod crypto;
 pub mod customer;
+pub mod customer_update;
 mod error;
 pub mod ledger;
 mod migrate;
 pub mod package;
+pub mod referral;
+pub mod relocate;
 mod rows;
+pub mod service_list;
 pub mod setup;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -53,6 +53,7 @@ pub async fn serve(config: &Path) -> Result<ExitCode> {
         store: store.clone(),
         metrics: Arc::new(bursar_server::metrics::Metrics::new()),
         backoffice: Arc::new(loaded.backoffice_settings()?),
+        calendar: Arc::new(loaded.billing_calendar()?),
     };
     bursar_server::serve(ctx, backoffice, public, shutdown_signal()).await?;
     store.close().await;

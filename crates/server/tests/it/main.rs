@@ -3,4 +3,7 @@
 //! the built binary in the cli crate.
 
 mod customer;
+mod fixtures;
+mod packages;
+mod referrals;
 mod support;

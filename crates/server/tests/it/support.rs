@@ -26,6 +26,7 @@ impl TestApp {
             store: db.store.clone(),
             metrics: Arc::new(Metrics::new()),
             backoffice: Arc::new(BackofficeSettings::new(SECRET)),
+            calendar: Arc::new(bursar_core::billing::BillingCalendar::default()),
         };
         TestApp { ctx, db }
     }
