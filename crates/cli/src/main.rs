@@ -46,6 +46,53 @@ enum Command {
         #[command(subcommand)]
         command: CustomerCommand,
     },
+    /// Run billing: charge what is due, apply payments, collect.
+    Bill {
+        /// Bill as if it were this UNIX time (default: now).
+        #[arg(long)]
+        time: Option<i64>,
+        /// Bill only this customer.
+        #[arg(long)]
+        custnum: Option<i64>,
+    },
+    /// Look at invoices.
+    Invoice {
+        #[command(subcommand)]
+        command: InvoiceCommand,
+    },
+    /// Benchmarks, each on its own throwaway database.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum InvoiceCommand {
+    /// Print an invoice.
+    Show {
+        /// The invoice number.
+        invnum: i64,
+        /// text, html or pdf.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Back-office API throughput and latency against the framework ceiling.
+    Backoffice {
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
+    /// A billing run over generated customers against the raw insert ceiling.
+    Billing {
+        /// How many customers to generate.
+        #[arg(long, default_value_t = 100_000)]
+        customers: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,5 +158,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Customer {
             command: CustomerCommand::Show { custnum },
         } => commands::customer_show(&cli.config, custnum).await,
+        Command::Bill { time, custnum } => commands::bill(&cli.config, time, custnum).await,
+        Command::Invoice {
+            command: InvoiceCommand::Show { invnum, format },
+        } => commands::invoice_show(&cli.config, invnum, &format).await,
+        Command::Bench {
+            command: BenchCommand::Backoffice { seconds },
+        } => commands::bench_backoffice(seconds).await,
+        Command::Bench {
+            command: BenchCommand::Billing { customers },
+        } => commands::bench_billing(customers).await,
     }
 }

@@ -1,7 +1,15 @@
 //! One function per command; each returns the exit code.
 
 mod admin;
+mod bench_backoffice;
+mod bench_billing;
+mod bill;
+mod invoice;
 mod serve;
 
 pub use admin::{catalog_apply, catalog_show, customer_list, customer_show, init, migrate};
+pub use bench_backoffice::bench_backoffice;
+pub use bench_billing::bench_billing;
+pub use bill::bill;
+pub use invoice::invoice_show;
 pub use serve::serve;
