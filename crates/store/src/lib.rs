@@ -4,6 +4,7 @@
 //! Code map:
 //! - `error`: `Error`, sqlx errors mapped once (`NotFound`, `Conflict`).
 //! - `migrate`: the per-backend migrations embedded from `migrations/`.
+//! - `group`: group commit: concurrent writes share one durable commit.
 //! - `crypto`: the card key and the AEAD that encrypts card numbers, bank
 //!   accounts and export secrets at rest.
 //! - `setup`: what `init` creates (agent 1, source 1, the `api` employee,
@@ -17,6 +18,9 @@
 //! - `service_list`: the services of a customer.
 //! - `referral`: advertising sources and the e-mail opt-out.
 //! - `ledger`: invoices, payments, credits, refunds, applications, balance.
+//! - `payment_api`: what the back-office ledger methods look up around the
+//!   ledger: customer lock, API settings, idempotency keys, reasons, phone
+//!   owners, unsuspension after a payment.
 //! - `rows`: row → domain type conversions, in one place.
 //! - `testing` (feature `testing`): throwaway SQLite files and PostgreSQL
 //!   clusters for tests of every crate.
@@ -31,9 +35,11 @@ pub mod crypto;
 pub mod customer;
 pub mod customer_update;
 mod error;
+pub mod group;
 pub mod ledger;
 mod migrate;
 pub mod package;
+pub mod payment_api;
 pub mod referral;
 pub mod relocate;
 mod rows;
@@ -75,6 +81,8 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     cipher: Cipher,
+    /// The group-commit queue (SQLite).
+    group: Option<group::GroupQueue>,
 }
 
 impl std::fmt::Debug for Store {
@@ -134,6 +142,7 @@ impl Store {
                     write: pool,
                     backend,
                     cipher,
+                    group: None,
                 })
             }
         }
@@ -183,11 +192,13 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
+        let group = Some(group::start(write.clone()));
         Ok(Store {
             read,
             write,
             backend: Backend::Sqlite,
             cipher,
+            group,
         })
     }
 

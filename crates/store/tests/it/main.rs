@@ -3,6 +3,7 @@
 
 mod catalog;
 mod customer;
+mod group;
 mod init;
 mod ledger;
 mod support;
