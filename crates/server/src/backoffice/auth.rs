@@ -2,7 +2,10 @@
 //! time over SHA-256 digests, so neither content nor length leaks) and the
 //! optional network allow-list.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 use sha2::{Digest, Sha256};
@@ -28,6 +31,48 @@ pub struct BackofficeSettings {
     pub default_refnum: i64,
     /// Blank service passwords in `customer_list_svcs` (`api.redact_service_secrets`).
     pub redact_service_secrets: bool,
+    /// Failed-secret counts per peer, for throttling.
+    throttle: std::sync::Arc<Throttle>,
+}
+
+/// Failed secrets counted per peer: after [`Throttle::LIMIT`] failures in a
+/// minute a non-loopback peer is refused (429) for a minute. Loopback peers
+/// are never throttled: they are this host's own processes.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    peers: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl Throttle {
+    /// Failures allowed per minute.
+    pub const LIMIT: u32 = 20;
+    const WINDOW: Duration = Duration::from_secs(60);
+
+    /// Counts one failed secret from `peer`.
+    pub fn record_failure(&self, peer: IpAddr) {
+        if peer.is_loopback() {
+            return;
+        }
+        let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let entry = peers.entry(peer).or_insert((now, 0));
+        if now.duration_since(entry.0) > Self::WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        if peers.len() > 100_000 {
+            peers.retain(|_, (since, _)| now.duration_since(*since) <= Self::WINDOW);
+        }
+    }
+
+    /// True while `peer` is refused.
+    pub fn blocked(&self, peer: IpAddr) -> bool {
+        if peer.is_loopback() {
+            return false;
+        }
+        let peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        peers.get(&peer).is_some_and(|(since, count)| *count >= Self::LIMIT && since.elapsed() <= Self::WINDOW)
+    }
 }
 
 impl std::fmt::Debug for BackofficeSettings {
@@ -52,7 +97,13 @@ impl BackofficeSettings {
             default_agentnum: None,
             default_refnum: 1,
             redact_service_secrets: false,
+            throttle: std::sync::Arc::new(Throttle::default()),
         }
+    }
+
+    /// The failed-secret counter.
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
     }
 
     /// True when `sent` is the configured secret. An empty configured secret
@@ -85,6 +136,20 @@ mod tests {
         assert!(!settings.secret_matches(""));
         let empty = BackofficeSettings::new("");
         assert!(!empty.secret_matches(""));
+    }
+
+    #[test]
+    fn twenty_failures_block_a_remote_peer_but_never_loopback() {
+        let throttle = Throttle::default();
+        let remote: IpAddr = "192.0.2.7".parse().unwrap();
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        for _ in 0..Throttle::LIMIT {
+            assert!(!throttle.blocked(remote));
+            throttle.record_failure(remote);
+            throttle.record_failure(local);
+        }
+        assert!(throttle.blocked(remote));
+        assert!(!throttle.blocked(local));
     }
 
     #[test]

@@ -104,6 +104,9 @@ fn admit(
     if !ctx.backoffice.allows(peer.ip()) {
         return Err(plain(StatusCode::FORBIDDEN));
     }
+    if ctx.backoffice.throttle().blocked(peer.ip()) {
+        return Err(plain(StatusCode::TOO_MANY_REQUESTS));
+    }
     if method != Method::POST {
         return Err(plain(StatusCode::METHOD_NOT_ALLOWED));
     }
@@ -163,18 +166,22 @@ pub(crate) async fn xmlrpc(
         Err(error) => return fault("Client", &format!("{DESERIALIZATION}{error}")),
     };
     match dispatch(&ctx, &method_name, args).await {
-        Outcome::Reply(reply) => with_type(
-            &ctx,
-            version,
-            &headers,
-            "text/xml",
-            codec::encode_response(&reply),
-        ),
+        Outcome::Reply(reply) => {
+            note_denial(&ctx, peer, &reply);
+            with_type(&ctx, version, &headers, "text/xml", codec::encode_response(&reply))
+        }
         Outcome::UnknownMethod(string) => fault("Client", &string),
         Outcome::Internal(ref_id) => fault(
             "Server",
             &format!("Application failed during method execution: internal error (ref {ref_id})"),
         ),
+    }
+}
+
+/// Counts a wrong secret against the peer (for throttling).
+fn note_denial(ctx: &Ctx, peer: SocketAddr, reply: &Reply) {
+    if reply.len() == 1 && reply.str("error") == Some(super::INCORRECT_SECRET) {
+        ctx.backoffice.throttle().record_failure(peer.ip());
     }
 }
 
@@ -194,7 +201,7 @@ pub(crate) async fn jsonrpc(
     let respond = |bytes: Vec<u8>| with_type(&ctx, version, &headers, "application/json", bytes);
     let entries = match jsonrpc::parse_body(&body) {
         Ok(Body::Single(entry)) => {
-            return match run_entry(&ctx, entry).await {
+            return match run_entry(&ctx, peer, entry).await {
                 Some(bytes) => respond(bytes),
                 None => {
                     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -208,7 +215,7 @@ pub(crate) async fn jsonrpc(
     };
     let mut answers = Vec::with_capacity(entries.len());
     for entry in entries {
-        if let Some(bytes) = run_entry(&ctx, entry).await {
+        if let Some(bytes) = run_entry(&ctx, peer, entry).await {
             answers.push(bytes);
         }
     }
@@ -221,7 +228,7 @@ pub(crate) async fn jsonrpc(
 }
 
 /// Runs one JSON-RPC entry; `None` for a notification.
-async fn run_entry(ctx: &Ctx, entry: Entry) -> Option<Vec<u8>> {
+async fn run_entry(ctx: &Ctx, peer: SocketAddr, entry: Entry) -> Option<Vec<u8>> {
     let request = match entry {
         Entry::Invalid { id, error } => return Some(jsonrpc::encode_error(&id, &error)),
         Entry::Request(request) => request,
@@ -230,7 +237,10 @@ async fn run_entry(ctx: &Ctx, entry: Entry) -> Option<Vec<u8>> {
     let answer: Result<Reply, ErrorObject> = match request.params.into_args(&ArgRules::BACKOFFICE) {
         Err(error) => Err(error),
         Ok(args) => match dispatch(ctx, &request.method, args).await {
-            Outcome::Reply(reply) => Ok(reply),
+            Outcome::Reply(reply) => {
+                note_denial(ctx, peer, &reply);
+                Ok(reply)
+            }
             Outcome::UnknownMethod(_) => Err(ErrorObject::method_not_found(&request.method)),
             Outcome::Internal(ref_id) => Err(ErrorObject::internal_error(&ref_id.to_string())),
         },

@@ -7,3 +7,4 @@ mod fixtures;
 mod packages;
 mod referrals;
 mod support;
+mod transport;
