@@ -6,6 +6,7 @@
 //!   their exact error strings (`FieldError`).
 //! - `phone`, `geo`: phone number formatting, countries, subdivisions, zips.
 //! - `payby`: payment type codes, card and bank numbers, masking, expiry.
+//! - `password`: mail-account password encodings.
 //! - `billing`: one billing pass: periods, charges, taxes, invoice drafts.
 //! - `datetext`: the date texts clients send (`order_package`).
 //! - `export_type`: the export types, their options and encodings.
@@ -26,6 +27,7 @@ pub mod geo;
 pub mod ledger;
 pub mod model;
 pub mod money;
+pub mod password;
 pub mod payby;
 pub mod phone;
 pub mod status;

@@ -1,0 +1,3 @@
+//! Checks of core rules against outside reference implementations.
+
+mod dovecot;
