@@ -41,6 +41,15 @@ pub struct BillingConfig {
     pub time_zone: String,
     /// `clamp` (default), `rollover` (Freeside's) or `day28`.
     pub month_end: String,
+    /// When `serve` runs billing by itself (a cron-style schedule); empty
+    /// (the default) = never: operators run `bursar bill` from cron.
+    pub schedule: String,
+    /// Customers billed per transaction.
+    pub batch_size: usize,
+    /// Which address taxes follow: `bill` (default), `ship` or `package`.
+    pub tax_location: String,
+    /// `[billing.dunning]`: suspension for non-payment, off by default.
+    pub dunning: DunningConfig,
 }
 
 impl Default for BillingConfig {
@@ -48,8 +57,34 @@ impl Default for BillingConfig {
         BillingConfig {
             time_zone: String::new(),
             month_end: "clamp".into(),
+            schedule: String::new(),
+            batch_size: 500,
+            tax_location: "bill".into(),
+            dunning: DunningConfig::default(),
         }
     }
+}
+
+/// `[billing.dunning]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DunningConfig {
+    /// Suspend a customer's packages this many days after an invoice fell
+    /// due unpaid, for every agent without its own setting; unset = never.
+    pub suspend_after_days: Option<u32>,
+    /// Per-agent settings: `[[billing.dunning.agent]] agentnum = 2
+    /// suspend_after_days = 10` (leave the days out to exempt the agent).
+    pub agent: Vec<AgentDunningConfig>,
+}
+
+/// `[[billing.dunning.agent]]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentDunningConfig {
+    /// The agent.
+    pub agentnum: i64,
+    /// Its days past due; unset = never for this agent.
+    pub suspend_after_days: Option<u32>,
 }
 
 /// `[database]`.
@@ -234,6 +269,33 @@ impl Loaded {
             )
         })?;
         Ok(BillingCalendar::new(time_zone, month_end))
+    }
+
+    /// The options of a billing run at `now`: calendar, dunning, tax
+    /// address and batch size from `[billing]`.
+    pub fn billing_options(&self, now: i64) -> Result<bursar_store::billing::BillingOptions> {
+        use bursar_store::billing::{BillingOptions, DunningPolicy, TaxAddress};
+        let billing = &self.config.billing;
+        let mut options = BillingOptions::new(self.billing_calendar()?, now);
+        options.batch_size = billing.batch_size.max(1);
+        options.tax_address = match billing.tax_location.trim() {
+            "" | "bill" => TaxAddress::Billing,
+            "ship" => TaxAddress::Service,
+            "package" => TaxAddress::Package,
+            other => bail!(
+                "bad configuration: billing.tax_location must be bill, ship or package, not {other:?}"
+            ),
+        };
+        options.dunning = DunningPolicy {
+            suspend_after_days: billing.dunning.suspend_after_days,
+            per_agent: billing
+                .dunning
+                .agent
+                .iter()
+                .map(|a| (a.agentnum, a.suspend_after_days))
+                .collect(),
+        };
+        Ok(options)
     }
 
     /// The back-office listener address.

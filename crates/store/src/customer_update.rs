@@ -166,7 +166,8 @@ pub async fn packages_at_location(
 /// 5.2): the country has a row with an empty state (it has no
 /// subdivisions, so any state and county pass), or a row with exactly this
 /// state and county exists. The table holds the seeded localities and
-/// every tax rate's place.
+/// every tax rate's place. Counties compare without regard to case, as the
+/// catalog stores them upper-cased.
 pub async fn locality_known(
     conn: &mut Conn,
     country: &str,
@@ -174,10 +175,12 @@ pub async fn locality_known(
     county: &str,
 ) -> Result<bool> {
     Ok(sqlx::query(
-        "SELECT 1 FROM cust_main_county WHERE country = $1 AND (state = '' OR (state = $2 AND county = $3)) LIMIT 1",
+        "SELECT 1 FROM cust_main_county WHERE country = $1 \
+         AND (state = '' OR (state = $2 AND (county = $3 OR county = $4))) LIMIT 1",
     )
     .bind(country)
     .bind(state)
+    .bind(county.to_uppercase())
     .bind(county)
     .fetch_optional(conn)
     .await?

@@ -17,10 +17,19 @@
 //! - `relocate`: moving a package to another location.
 //! - `service_list`: the services of a customer.
 //! - `referral`: advertising sources and the e-mail opt-out.
+//! - `service`: mail accounts of packages and the exports of their definitions.
+//! - `jobs`: the durable export job queue.
 //! - `ledger`: invoices, payments, credits, refunds, applications, balance.
 //! - `payment_api`: what the back-office ledger methods look up around the
 //!   ledger: customer lock, API settings, idempotency keys, reasons, phone
 //!   owners, unsuspension after a payment.
+//! - `billing`: the billing run: passes per customer in batched
+//!   transactions, collection, dunning (`bill_all`, `bill_customer_now`).
+//! - `gateway`: the `PaymentGateway` trait billing charges through, and the
+//!   built-in `TestGateway`.
+//! - `invoice_doc`: an invoice with everything a rendered document shows.
+//! - `bench_data`: generated catalogs and customers for `bursar bench
+//!   billing` and tests, and the raw-insert ceiling.
 //! - `rows`: row → domain type conversions, in one place.
 //! - `testing` (feature `testing`): throwaway SQLite files and PostgreSQL
 //!   clusters for tests of every crate.
@@ -30,12 +39,17 @@
 //! are integer cents; SQL is shared by both backends except where a module
 //! says why not.
 
+pub mod bench_data;
+pub mod billing;
 pub mod catalog;
 pub mod crypto;
 pub mod customer;
 pub mod customer_update;
 mod error;
+pub mod gateway;
 pub mod group;
+pub mod invoice_doc;
+pub mod jobs;
 pub mod ledger;
 mod migrate;
 pub mod package;
@@ -43,6 +57,7 @@ pub mod payment_api;
 pub mod referral;
 pub mod relocate;
 mod rows;
+pub mod service;
 pub mod service_list;
 pub mod setup;
 #[cfg(feature = "testing")]

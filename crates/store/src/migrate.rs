@@ -12,12 +12,26 @@ use sqlx::AnyPool;
 use crate::{Backend, Result};
 
 /// (version, description, SQLite text, PostgreSQL text).
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "billing",
+        include_str!("../migrations/sqlite/0002_billing.sql"),
+        include_str!("../migrations/postgres/0002_billing.sql"),
+    ),
+    (
+        3,
+        "exports",
+        include_str!("../migrations/sqlite/0003_exports.sql"),
+        include_str!("../migrations/postgres/0003_exports.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct Embedded(Backend);

@@ -366,3 +366,12 @@ pub async fn customize_package_def(
         .await?;
     Ok(pkgpart)
 }
+
+/// Unsuspends a package (no effect when it is not suspended).
+pub async fn unsuspend_package(conn: &mut Conn, pkgnum: i64) -> Result<()> {
+    sqlx::query("UPDATE cust_pkg SET susp = NULL WHERE pkgnum = $1 AND cancel IS NULL")
+        .bind(pkgnum)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,6 +1,8 @@
 //! End-to-end tests of the built `bursar` binary in empty folders, as an
 //! operator runs it.
 
+mod billing;
 mod catalog;
+mod compat;
 mod serve;
 mod support;

@@ -71,7 +71,9 @@ impl Throttle {
             return false;
         }
         let peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
-        peers.get(&peer).is_some_and(|(since, count)| *count >= Self::LIMIT && since.elapsed() <= Self::WINDOW)
+        peers
+            .get(&peer)
+            .is_some_and(|(since, count)| *count >= Self::LIMIT && since.elapsed() <= Self::WINDOW)
     }
 }
 

@@ -10,6 +10,7 @@ use bursar_store::customer;
 use bursar_store::package::{self as store_package, NewPackage, LISTING_COLUMNS};
 
 use super::args::{id, ArgsExt};
+use super::customer::location::{self, RawLocation};
 use crate::error::ApiError;
 use crate::Ctx;
 
@@ -145,12 +146,32 @@ pub(crate) async fn order_package(ctx: &Ctx, args: Args) -> Result<Reply, ApiErr
         pkgpart
     };
     let order_date = now();
+    let address_sent = [
+        "address1", "address2", "city", "county", "state", "zip", "country",
+    ]
+    .iter()
+    .any(|key| !args.text(key).trim().is_empty());
+    let locationnum = if address_sent {
+        const LOCATION_PREFIX: &str = "inserting cust_location (transaction rolled back): ";
+        let raw = RawLocation::prefixed(&args, "");
+        let checked = location::check(&mut tx, &raw, "")
+            .await
+            .map_err(|e| match e {
+                ApiError::Refused(message) => {
+                    ApiError::refused(format!("{LOCATION_PREFIX}{message}"))
+                }
+                other => other,
+            })?;
+        customer::find_or_insert_location(&mut tx, custnum, &checked).await?
+    } else {
+        customer.ship_locationnum
+    };
     let pkgnum = store_package::order_package(
         &mut tx,
         &NewPackage {
             custnum,
             pkgpart,
-            locationnum: customer.ship_locationnum,
+            locationnum,
             quantity,
             order_date,
             start_date,
@@ -164,9 +185,75 @@ pub(crate) async fn order_package(ctx: &Ctx, args: Args) -> Result<Reply, ApiErr
     Ok(Reply::error("").with("pkgnum", pkgnum.to_string()))
 }
 
-/// `FS.API.change_package_location`.
-pub(crate) async fn change_package_location(_ctx: &Ctx, _args: Args) -> Result<Reply, ApiError> {
-    Err(ApiError::Internal(
-        "change_package_location is not implemented".into(),
-    ))
+/// The keys of a new location `change_package_location` builds (only the
+/// non-empty ones count).
+const MOVE_KEYS: [&str; 15] = [
+    "locationname",
+    "address1",
+    "address2",
+    "city",
+    "county",
+    "state",
+    "zip",
+    "addr_clean",
+    "country",
+    "censustract",
+    "censusyear",
+    "location_type",
+    "location_number",
+    "location_kind",
+    "incorporated",
+];
+
+/// `FS.API.change_package_location`: `{pkgnum, locationnum}` of the
+/// resulting package (a new one when the package was already billed).
+pub(crate) async fn change_package_location(ctx: &Ctx, args: Args) -> Result<Reply, ApiError> {
+    let unknown = || ApiError::refused("Unknown pkgnum");
+    let pkgnum = id(args.text("pkgnum")).ok_or_else(unknown)?;
+    let mut tx = ctx.store.write().await?;
+    let package = match store_package::package(&mut tx, pkgnum).await {
+        Err(bursar_store::Error::NotFound) => return Err(unknown()),
+        other => other?,
+    };
+    if package.cancel.is_some() {
+        return Err(ApiError::refused("Cannot change canceled package"));
+    }
+    let locationnum_text = args.text("locationnum").trim();
+    let locationnum_sent = !locationnum_text.is_empty() && locationnum_text != "0";
+    let fields_sent = MOVE_KEYS.iter().any(|key| {
+        let value = args.text(key).trim();
+        !value.is_empty() && value != "0"
+    });
+    if locationnum_sent && fields_sent {
+        return Err(ApiError::refused(
+            "Cannot pass both locationnum and location fields",
+        ));
+    }
+    if !locationnum_sent && !fields_sent {
+        return Err(ApiError::refused("No changes passed to method"));
+    }
+    let locationnum = if locationnum_sent {
+        let wanted = id(locationnum_text)
+            .ok_or_else(|| ApiError::refused(format!("Unknown locationnum {locationnum_text}")))?;
+        let owned = bursar_store::customer_update::locations(&mut tx, package.custnum)
+            .await?
+            .iter()
+            .any(|l| l.locationnum == wanted);
+        if !owned {
+            return Err(ApiError::refused(format!(
+                "Unknown locationnum {locationnum_text}"
+            )));
+        }
+        wanted
+    } else {
+        let raw = RawLocation::prefixed(&args, "");
+        let checked = location::check(&mut tx, &raw, "").await?;
+        customer::find_or_insert_location(&mut tx, package.custnum, &checked).await?
+    };
+    let new_pkgnum =
+        bursar_store::relocate::change_location(&mut tx, pkgnum, locationnum, now()).await?;
+    tx.commit().await.map_err(bursar_store::Error::from)?;
+    Ok(Reply::new()
+        .with("pkgnum", new_pkgnum.to_string())
+        .with("locationnum", locationnum.to_string()))
 }

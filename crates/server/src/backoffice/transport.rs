@@ -100,20 +100,20 @@ fn admit(
     method: &Method,
     headers: &HeaderMap,
     body: Bytes,
-) -> Result<Bytes, Response> {
+) -> Result<Bytes, Box<Response>> {
     if !ctx.backoffice.allows(peer.ip()) {
-        return Err(plain(StatusCode::FORBIDDEN));
+        return Err(Box::new(plain(StatusCode::FORBIDDEN)));
     }
     if ctx.backoffice.throttle().blocked(peer.ip()) {
-        return Err(plain(StatusCode::TOO_MANY_REQUESTS));
+        return Err(Box::new(plain(StatusCode::TOO_MANY_REQUESTS)));
     }
     if method != Method::POST {
-        return Err(plain(StatusCode::METHOD_NOT_ALLOWED));
+        return Err(Box::new(plain(StatusCode::METHOD_NOT_ALLOWED)));
     }
     if body.len() > ctx.backoffice.max_body {
-        return Err(plain(StatusCode::PAYLOAD_TOO_LARGE));
+        return Err(Box::new(plain(StatusCode::PAYLOAD_TOO_LARGE)));
     }
-    inflate(headers, body, ctx.backoffice.max_body).map_err(plain)
+    inflate(headers, body, ctx.backoffice.max_body).map_err(|status| Box::new(plain(status)))
 }
 
 /// XML-RPC: every path but `/jsonrpc`, `/healthz` and `/metrics`.
@@ -127,7 +127,7 @@ pub(crate) async fn xmlrpc(
 ) -> Response {
     let body = match admit(&ctx, peer, &method, &headers, body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let fault = |code: &str, string: &str| {
         with_type(
@@ -168,7 +168,13 @@ pub(crate) async fn xmlrpc(
     match dispatch(&ctx, &method_name, args).await {
         Outcome::Reply(reply) => {
             note_denial(&ctx, peer, &reply);
-            with_type(&ctx, version, &headers, "text/xml", codec::encode_response(&reply))
+            with_type(
+                &ctx,
+                version,
+                &headers,
+                "text/xml",
+                codec::encode_response(&reply),
+            )
         }
         Outcome::UnknownMethod(string) => fault("Client", &string),
         Outcome::Internal(ref_id) => fault(
@@ -196,7 +202,7 @@ pub(crate) async fn jsonrpc(
 ) -> Response {
     let body = match admit(&ctx, peer, &method, &headers, body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let respond = |bytes: Vec<u8>| with_type(&ctx, version, &headers, "application/json", bytes);
     let entries = match jsonrpc::parse_body(&body) {

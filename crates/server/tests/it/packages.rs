@@ -132,3 +132,105 @@ async fn package_status_of_an_unknown_package() {
         assert_eq!(member(&reply, "error"), "No packages");
     }
 }
+
+#[tokio::test]
+async fn order_package_with_an_address_and_change_package_location() {
+    for app in apps().await {
+        catalog(&app).await;
+        let custnum = customer(&app, "Move", "Er").await.to_string();
+        let ordered = app
+            .call(
+                "order_package",
+                &[
+                    ("custnum", &custnum),
+                    ("pkgpart", "1"),
+                    ("address1", "5432 API Lane"),
+                    ("city", "API Town"),
+                    ("state", "AZ"),
+                    ("zip", "54321"),
+                    ("country", "US"),
+                ],
+            )
+            .await;
+        assert_eq!(member(&ordered, "error"), "", "{}: {ordered:?}", app.name());
+        let pkgnum = member(&ordered, "pkgnum").to_string();
+        let locations = app.call("location_info", &[("custnum", &custnum)]).await;
+        let Some(ReplyValue::Array(list)) = locations.get("locations") else {
+            panic!()
+        };
+        assert_eq!(list.len(), 2, "the package got its own location");
+
+        let bad = app
+            .call(
+                "order_package",
+                &[
+                    ("custnum", &custnum),
+                    ("pkgpart", "1"),
+                    ("address1", "1 X St"),
+                    ("city", "Y"),
+                    ("country", "US"),
+                    ("state", "ZZ"),
+                ],
+            )
+            .await;
+        assert!(
+            member(&bad, "error")
+                .starts_with("inserting cust_location (transaction rolled back): "),
+            "{bad:?}"
+        );
+
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("pkgnum", "9999"), ("locationnum", "1")],
+                "Unknown pkgnum",
+            ),
+            (
+                &[("pkgnum", &pkgnum), ("locationnum", "1"), ("address1", "x")],
+                "Cannot pass both locationnum and location fields",
+            ),
+            (&[("pkgnum", &pkgnum)], "No changes passed to method"),
+            (
+                &[("pkgnum", &pkgnum), ("locationnum", "0")],
+                "No changes passed to method",
+            ),
+            (
+                &[("pkgnum", &pkgnum), ("locationnum", "777")],
+                "Unknown locationnum 777",
+            ),
+        ];
+        for (pairs, expected) in cases {
+            let reply = app.call("change_package_location", pairs).await;
+            assert_eq!(member(&reply, "error"), *expected, "{}", app.name());
+        }
+        let moved = app
+            .call(
+                "change_package_location",
+                &[
+                    ("pkgnum", &pkgnum),
+                    ("address1", "9 New St"),
+                    ("city", "Tofutown"),
+                    ("state", "CA"),
+                    ("zip", "54322"),
+                    ("country", "US"),
+                ],
+            )
+            .await;
+        assert!(moved.get("error").is_none(), "{}: {moved:?}", app.name());
+        assert_eq!(
+            member(&moved, "pkgnum"),
+            pkgnum,
+            "an unbilled package moves in place"
+        );
+        let locationnum = member(&moved, "locationnum").to_string();
+        let list = app
+            .call("list_customer_packages", &[("custnum", &custnum)])
+            .await;
+        let Some(ReplyValue::Array(packages)) = list.get("packages") else {
+            panic!()
+        };
+        let ReplyValue::Struct(package) = &packages[0] else {
+            panic!()
+        };
+        assert_eq!(member(package, "locationnum"), locationnum);
+    }
+}

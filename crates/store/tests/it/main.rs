@@ -1,9 +1,12 @@
 //! Store scenarios, each run on SQLite and on a real PostgreSQL (when its
 //! binaries exist; `BURSAR_REQUIRE_PG=1` makes that mandatory).
 
+mod billing;
 mod catalog;
 mod customer;
 mod group;
 mod init;
+mod jobs;
 mod ledger;
+mod relocate;
 mod support;

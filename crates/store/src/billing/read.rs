@@ -1,0 +1,424 @@
+//! What a billing batch reads, in a fixed number of queries however many
+//! customers it holds: the lock, the customers, their uncancelled packages,
+//! locations, ledger totals, newest invoice, open invoices, unapplied
+//! payments and credits, unresolved gateway attempts and dunning marks; and
+//! the package definitions and tax rates, cached for the whole run.
+
+use std::collections::{HashMap, HashSet};
+
+use bursar_core::frequency::Frequency;
+use bursar_core::ledger::{LedgerTotals, OpenItem};
+use bursar_core::model::{Customer, CustomerPackage, Location, PackageDef, TaxRate};
+use bursar_core::Money;
+use rust_decimal::Decimal;
+use sqlx::Row;
+
+use super::{BillingOptions, Selection};
+use crate::rows::{self, CUSTOMER_COLUMNS, LOCATION_COLUMNS, PACKAGE_COLUMNS};
+use crate::{Backend, Conn, Result, Store};
+
+/// A customer of the batch and its encrypted `payinfo`.
+pub(super) struct BatchCustomer {
+    pub customer: Customer,
+    pub payinfo: String,
+}
+
+/// An uncancelled package and its `waive_setup` switch.
+#[derive(Debug, Clone)]
+pub(super) struct BatchPackage {
+    pub package: CustomerPackage,
+    pub waive_setup: bool,
+}
+
+/// A package dunning suspended, at `susp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct DunningMark {
+    pub pkgnum: i64,
+    pub susp: i64,
+}
+
+/// Everything one batch's pass needs, read under the batch's lock.
+#[derive(Default)]
+pub(super) struct BatchData {
+    pub customers: Vec<BatchCustomer>,
+    pub packages: HashMap<i64, Vec<BatchPackage>>,
+    pub locations: HashMap<i64, Location>,
+    pub totals: HashMap<i64, LedgerTotals>,
+    /// Newest invoice's `billing_balance + charged`, per customer.
+    pub previous: HashMap<i64, Money>,
+    pub open_invoices: HashMap<i64, Vec<OpenItem>>,
+    pub payments: HashMap<i64, Vec<OpenItem>>,
+    pub credits: HashMap<i64, Vec<OpenItem>>,
+    /// Customers with a gateway attempt still pending or unknown.
+    pub unresolved: HashSet<i64>,
+    pub marks: HashMap<i64, Vec<DunningMark>>,
+}
+
+impl BatchData {
+    pub fn last_custnum(&self) -> i64 {
+        self.customers
+            .last()
+            .map(|c| c.customer.custnum)
+            .unwrap_or_default()
+    }
+}
+
+/// Package definitions (or why one cannot be billed) and tax rates, read
+/// once per run.
+#[derive(Default)]
+pub(crate) struct DefinitionCache {
+    pub defs: HashMap<i64, std::result::Result<PackageDef, String>>,
+    pub tax_rates: Option<Vec<TaxRate>>,
+}
+
+impl DefinitionCache {
+    pub fn tax_rates(&self) -> &[TaxRate] {
+        self.tax_rates.as_deref().unwrap_or_default()
+    }
+}
+
+/// How many customers exist (for progress).
+pub(super) async fn customer_count(store: &Store) -> Result<u64> {
+    let mut tx = store.read().await?;
+    let count: i64 = sqlx::query("SELECT COUNT(*) FROM cust_main")
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+    tx.rollback().await?;
+    Ok(u64::try_from(count).unwrap_or_default())
+}
+
+/// Takes the billing lock of the backend for the customers `custnums` (on
+/// SQLite the database's write lock, whatever the customers).
+pub(super) async fn lock_customers(
+    conn: &mut Conn,
+    backend: Backend,
+    custnums: &[i64],
+    now: i64,
+) -> Result<()> {
+    match backend {
+        Backend::Sqlite => {
+            sqlx::query("UPDATE billing_lock SET locked_at = $1 WHERE name = 'billing'")
+                .bind(now)
+                .execute(conn)
+                .await?;
+        }
+        Backend::Postgres => {
+            for chunk in custnums.chunks(1000) {
+                let sql = format!(
+                    "SELECT custnum FROM cust_main WHERE custnum IN ({}) ORDER BY custnum FOR UPDATE",
+                    in_list(1, chunk.len())
+                );
+                let mut query = sqlx::query(&sql);
+                for custnum in chunk {
+                    query = query.bind(*custnum);
+                }
+                query.fetch_all(&mut *conn).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `$start, $start+1, …` for `n` values.
+pub(super) fn in_list(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|idx| format!("${idx}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Locks and reads one batch; `None` when the selection holds no customer.
+pub(super) async fn read_batch(
+    conn: &mut Conn,
+    backend: Backend,
+    options: &BillingOptions,
+    cache: &mut DefinitionCache,
+    selection: Selection,
+) -> Result<Option<BatchData>> {
+    let for_update = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    if backend == Backend::Sqlite {
+        lock_customers(conn, backend, &[], options.now).await?;
+    }
+    let customer_rows = match selection {
+        Selection::After(after) => {
+            let sql = format!(
+                "SELECT {CUSTOMER_COLUMNS}, payinfo FROM cust_main WHERE custnum > $1 ORDER BY custnum LIMIT $2{for_update}"
+            );
+            sqlx::query(&sql)
+                .bind(after)
+                .bind(i64::try_from(options.batch_size.max(1)).unwrap_or(500))
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        Selection::Only(custnum) => {
+            let sql = format!(
+                "SELECT {CUSTOMER_COLUMNS}, payinfo FROM cust_main WHERE custnum = $1{for_update}"
+            );
+            sqlx::query(&sql)
+                .bind(custnum)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
+    let n_columns = CUSTOMER_COLUMNS.split(',').count();
+    let customers: Vec<BatchCustomer> = customer_rows
+        .iter()
+        .map(|row| BatchCustomer {
+            customer: rows::customer(row),
+            payinfo: row.get(n_columns),
+        })
+        .collect();
+    let (Some(first), Some(last)) = (customers.first(), customers.last()) else {
+        return Ok(None);
+    };
+    let (first, last) = (first.customer.custnum, last.customer.custnum);
+    let in_batch: HashSet<i64> = customers.iter().map(|c| c.customer.custnum).collect();
+    let mut data = BatchData {
+        customers,
+        ..BatchData::default()
+    };
+
+    let sql = format!(
+        "SELECT {PACKAGE_COLUMNS}, waive_setup FROM cust_pkg WHERE custnum BETWEEN $1 AND $2 \
+         AND cancel IS NULL ORDER BY pkgnum"
+    );
+    let n_package_columns = PACKAGE_COLUMNS.split(',').count();
+    for row in sqlx::query(&sql)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let package = rows::package(&row);
+        if !in_batch.contains(&package.custnum) {
+            continue;
+        }
+        let waive_setup = row.get::<String, _>(n_package_columns) == "Y";
+        data.packages
+            .entry(package.custnum)
+            .or_default()
+            .push(BatchPackage {
+                package,
+                waive_setup,
+            });
+    }
+
+    let sql =
+        format!("SELECT {LOCATION_COLUMNS} FROM cust_location WHERE custnum BETWEEN $1 AND $2");
+    for row in sqlx::query(&sql)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let location = rows::location(&row);
+        data.locations.insert(location.locationnum, location);
+    }
+
+    for row in sqlx::query(
+        "SELECT custnum, CAST(0 AS BIGINT), CAST(SUM(charged) AS BIGINT) FROM cust_bill WHERE custnum BETWEEN $1 AND $2 GROUP BY custnum \
+         UNION ALL SELECT custnum, CAST(1 AS BIGINT), CAST(SUM(paid) AS BIGINT) FROM cust_pay WHERE custnum BETWEEN $1 AND $2 GROUP BY custnum \
+         UNION ALL SELECT custnum, CAST(2 AS BIGINT), CAST(SUM(amount) AS BIGINT) FROM cust_credit WHERE custnum BETWEEN $1 AND $2 GROUP BY custnum \
+         UNION ALL SELECT custnum, CAST(3 AS BIGINT), CAST(SUM(refund) AS BIGINT) FROM cust_refund WHERE custnum BETWEEN $1 AND $2 GROUP BY custnum",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let totals = data.totals.entry(row.get(0)).or_default();
+        let amount = Money::from_cents(row.get(2));
+        match row.get::<i64, _>(1) {
+            0 => totals.charged = amount,
+            1 => totals.paid = amount,
+            2 => totals.credited = amount,
+            _ => totals.refunded = amount,
+        }
+    }
+
+    for row in sqlx::query(
+        "SELECT b.custnum, CAST(b.billing_balance + b.charged AS BIGINT) FROM cust_bill b \
+         WHERE b.custnum BETWEEN $1 AND $2 AND NOT EXISTS (SELECT 1 FROM cust_bill n WHERE n.custnum = b.custnum \
+         AND (n._date > b._date OR (n._date = b._date AND n.invnum > b.invnum)))",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        data.previous
+            .insert(row.get(0), Money::from_cents(row.get(1)));
+    }
+
+    data.open_invoices = open_items(conn, OPEN_INVOICES, first, last).await?;
+    data.payments = open_items(conn, OPEN_PAYMENTS, first, last).await?;
+    data.credits = open_items(conn, OPEN_CREDITS, first, last).await?;
+
+    for row in sqlx::query(
+        "SELECT DISTINCT custnum FROM cust_pay_attempt WHERE status IN ('pending', 'unknown') \
+         AND custnum BETWEEN $1 AND $2",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        data.unresolved.insert(row.get(0));
+    }
+
+    for row in sqlx::query(
+        "SELECT pkgnum, custnum, susp FROM cust_pkg_dunning WHERE custnum BETWEEN $1 AND $2",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        data.marks.entry(row.get(1)).or_default().push(DunningMark {
+            pkgnum: row.get(0),
+            susp: row.get(2),
+        });
+    }
+
+    let missing: Vec<i64> = data
+        .packages
+        .values()
+        .flatten()
+        .map(|p| p.package.pkgpart)
+        .filter(|pkgpart| !cache.defs.contains_key(pkgpart))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    load_definitions(conn, cache, &missing).await?;
+    if cache.tax_rates.is_none() {
+        cache.tax_rates = Some(load_tax_rates(conn).await?);
+    }
+    Ok(Some(data))
+}
+
+/// Open invoices (owed > 0) of customers in a custnum range.
+pub(super) const OPEN_INVOICES: &str = "SELECT b.invnum, b.custnum, b._date, \
+    CAST(b.charged - COALESCE((SELECT SUM(amount) FROM cust_bill_pay WHERE invnum = b.invnum), 0) \
+    - COALESCE((SELECT SUM(amount) FROM cust_credit_bill WHERE invnum = b.invnum), 0) AS BIGINT) \
+    FROM cust_bill b WHERE b.custnum BETWEEN $1 AND $2";
+/// Payments with money left to apply automatically.
+const OPEN_PAYMENTS: &str = "SELECT p.paynum, p.custnum, p._date, \
+    CAST(p.paid - COALESCE((SELECT SUM(amount) FROM cust_bill_pay WHERE paynum = p.paynum), 0) \
+    - COALESCE((SELECT SUM(amount) FROM cust_pay_refund WHERE paynum = p.paynum), 0) AS BIGINT) \
+    FROM cust_pay p WHERE p.custnum BETWEEN $1 AND $2 AND p.no_auto_apply <> 'Y'";
+/// Credits with money left to apply.
+const OPEN_CREDITS: &str = "SELECT c.crednum, c.custnum, c._date, \
+    CAST(c.amount - COALESCE((SELECT SUM(amount) FROM cust_credit_bill WHERE crednum = c.crednum), 0) \
+    - COALESCE((SELECT SUM(amount) FROM cust_credit_refund WHERE crednum = c.crednum), 0) AS BIGINT) \
+    FROM cust_credit c WHERE c.custnum BETWEEN $1 AND $2";
+
+/// Runs one of the open-item queries (num, custnum, date, left) over a
+/// custnum range; keeps items with something left, grouped by customer.
+pub(super) async fn open_items(
+    conn: &mut Conn,
+    sql: &str,
+    first: i64,
+    last: i64,
+) -> Result<HashMap<i64, Vec<OpenItem>>> {
+    let mut items: HashMap<i64, Vec<OpenItem>> = HashMap::new();
+    for row in sqlx::query(sql)
+        .bind(first)
+        .bind(last)
+        .fetch_all(conn)
+        .await?
+    {
+        let item = OpenItem {
+            num: row.get(0),
+            date: row.get(2),
+            left: Money::from_cents(row.get(3)),
+        };
+        if item.left.is_positive() {
+            items.entry(row.get(1)).or_default().push(item);
+        }
+    }
+    Ok(items)
+}
+
+/// Reads the definitions `pkgparts` into the cache; one that cannot be
+/// billed (an unknown frequency) is kept as the reason.
+async fn load_definitions(
+    conn: &mut Conn,
+    cache: &mut DefinitionCache,
+    pkgparts: &[i64],
+) -> Result<()> {
+    for chunk in pkgparts.chunks(500) {
+        let sql = format!(
+            "SELECT pkgpart, pkg, comment, setup_fee, recur_fee, freq, setuptax, prorate_day, disabled \
+             FROM part_pkg WHERE pkgpart IN ({})",
+            in_list(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for pkgpart in chunk {
+            query = query.bind(*pkgpart);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let pkgpart: i64 = row.get(0);
+            let freq: String = row.get(5);
+            let def = Frequency::parse(&freq)
+                .map_err(|_| {
+                    format!("package definition {pkgpart} has an unknown frequency {freq:?}")
+                })
+                .map(|freq| PackageDef {
+                    pkgpart,
+                    pkg: row.get(1),
+                    comment: row.get(2),
+                    setup_fee: Money::from_cents(row.get(3)),
+                    recur_fee: Money::from_cents(row.get(4)),
+                    freq,
+                    taxable: row.get::<String, _>(6) != "Y",
+                    prorate_day: row
+                        .get::<Option<i32>, _>(7)
+                        .and_then(|d| u8::try_from(d).ok()),
+                    disabled: row.get::<i32, _>(8) != 0,
+                    services: Vec::new(),
+                });
+            cache.defs.insert(pkgpart, def);
+        }
+    }
+    Ok(())
+}
+
+/// The tax rows that name a tax (the catalog's `[[tax]]` entries; the
+/// seeded zero-rate localities have none). A rate that does not parse or
+/// lies outside 0–100 % is left out and reported in the log.
+async fn load_tax_rates(conn: &mut Conn) -> Result<Vec<TaxRate>> {
+    let mut rates = Vec::new();
+    for row in sqlx::query(
+        "SELECT taxnum, country, state, county, city, taxname, tax FROM cust_main_county \
+         WHERE taxname <> '' ORDER BY taxnum",
+    )
+    .fetch_all(conn)
+    .await?
+    {
+        let taxnum: i64 = row.get(0);
+        let text: String = row.get(6);
+        match text.trim().parse::<Decimal>() {
+            Ok(rate) if rate >= Decimal::ZERO && rate <= Decimal::ONE_HUNDRED => {
+                rates.push(TaxRate {
+                    taxnum,
+                    country: row.get(1),
+                    state: row.get(2),
+                    county: row.get(3),
+                    city: row.get(4),
+                    name: row.get(5),
+                    rate,
+                });
+            }
+            _ => tracing::warn!(
+                taxnum,
+                rate = %text,
+                "tax rate out of range (0 to 100 percent) ignored"
+            ),
+        }
+    }
+    Ok(rates)
+}

@@ -1,0 +1,479 @@
+//! Writing planned passes in multi-row statements: package dates (one
+//! `UPDATE … FROM (VALUES …)`), invoices and their lines, applications,
+//! gateway attempts, dunning marks and events; and the hook functions the
+//! export framework will fill in for suspensions, unsuspensions and
+//! cancellations.
+//!
+//! The SQL is shared by both backends: `VALUES` columns are `column1`,
+//! `column2`… on both, and every value is cast so PostgreSQL types the
+//! list without guessing.
+
+use std::collections::HashMap;
+
+use bursar_core::ledger::SourceKind;
+use sqlx::any::AnyRow;
+use sqlx::{Acquire, Row};
+
+use super::plan::{CustomerPlan, PackageUpdate, NEW_INVOICE};
+use super::read::DunningMark;
+use super::{PassError, Stage};
+use crate::{Conn, Result, Tx};
+
+/// A value bound into a multi-row statement.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    Int(Option<i64>),
+    Text(String),
+}
+
+/// `(CAST($1 AS BIGINT), CAST($2 AS TEXT), …), (…)` for `n_rows` rows of
+/// `casts.len()` columns.
+fn values_list(casts: &[&str], n_rows: usize) -> String {
+    let n_cols = casts.len();
+    let mut sql = String::with_capacity(n_rows * n_cols * 24);
+    for row_idx in 0..n_rows {
+        if row_idx > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for (col_idx, cast) in casts.iter().enumerate() {
+            if col_idx > 0 {
+                sql.push_str(", ");
+            }
+            let param = row_idx * n_cols + col_idx + 1;
+            sql.push_str(&format!("CAST(${param} AS {cast})"));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Runs `statement(values)` over `rows` in chunks that stay well within
+/// both backends' parameter limits; returns the rows it returned.
+pub(crate) async fn run_values(
+    conn: &mut Conn,
+    casts: &[&str],
+    rows: &[Vec<Val>],
+    statement: impl Fn(&str) -> String,
+) -> Result<Vec<AnyRow>> {
+    let per_chunk = (20_000 / casts.len().max(1)).clamp(1, 500);
+    let mut returned = Vec::new();
+    for chunk in rows.chunks(per_chunk) {
+        let sql = statement(&values_list(casts, chunk.len()));
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            for value in row {
+                query = match value {
+                    Val::Int(int) => query.bind(*int),
+                    Val::Text(text) => query.bind(text.as_str()),
+                };
+            }
+        }
+        returned.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(returned)
+}
+
+/// What writing a batch gave.
+#[derive(Debug, Default)]
+pub(super) struct Written {
+    /// The attempt recorded for each customer that has one.
+    pub attempts: HashMap<i64, i64>,
+    /// Customers whose writes failed (and were rolled back).
+    pub failed: Vec<PassError>,
+}
+
+/// Writes `plans` inside `tx`: all at once in a savepoint, or, when that
+/// fails, customer by customer, each in its own savepoint.
+pub(super) async fn write_plans(tx: &mut Tx, plans: &[CustomerPlan], now: i64) -> Result<Written> {
+    let mut written = Written::default();
+    if plans.is_empty() {
+        return Ok(written);
+    }
+    let all: Vec<&CustomerPlan> = plans.iter().collect();
+    {
+        let mut savepoint = tx.begin().await?;
+        match write_some(&mut savepoint, &all, now).await {
+            Ok(attempts) => {
+                savepoint.commit().await?;
+                written.attempts = attempts;
+                return Ok(written);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "batch write failed; writing customer by customer");
+                savepoint.rollback().await?;
+            }
+        }
+    }
+    for plan in plans {
+        let mut savepoint = tx.begin().await?;
+        match write_some(&mut savepoint, &[plan], now).await {
+            Ok(attempts) => {
+                savepoint.commit().await?;
+                written.attempts.extend(attempts);
+            }
+            Err(error) => {
+                savepoint.rollback().await?;
+                tracing::warn!(custnum = plan.custnum, %error, "customer not billed");
+                written.failed.push(PassError {
+                    stage: Stage::Billing,
+                    custnum: plan.custnum,
+                    message: error.to_string(),
+                });
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// Writes the passes of `plans`; returns the attempt numbers by customer.
+async fn write_some(
+    conn: &mut Conn,
+    plans: &[&CustomerPlan],
+    now: i64,
+) -> Result<HashMap<i64, i64>> {
+    let updates: Vec<PackageUpdate> = plans.iter().flat_map(|p| p.updates.clone()).collect();
+    update_packages(conn, &updates).await?;
+
+    let invoice_rows: Vec<Vec<Val>> = plans
+        .iter()
+        .filter_map(|plan| {
+            plan.invoice.as_ref().map(|invoice| {
+                vec![
+                    Val::Int(Some(plan.custnum)),
+                    Val::Int(Some(invoice.date)),
+                    Val::Int(Some(invoice.charged.cents())),
+                    Val::Int(Some(invoice.billing_balance.cents())),
+                    Val::Int(Some(invoice.previous_balance.cents())),
+                ]
+            })
+        })
+        .collect();
+    let mut invnums: HashMap<i64, i64> = HashMap::new();
+    for row in run_values(conn, &["BIGINT"; 5], &invoice_rows, |values| {
+        format!(
+            "INSERT INTO cust_bill (custnum, _date, charged, billing_balance, previous_balance) \
+             VALUES {values} RETURNING invnum, custnum"
+        )
+    })
+    .await?
+    {
+        invnums.insert(row.get(1), row.get(0));
+    }
+
+    let mut line_rows = Vec::new();
+    for plan in plans {
+        let (Some(invoice), Some(&invnum)) = (&plan.invoice, invnums.get(&plan.custnum)) else {
+            continue;
+        };
+        for line in &invoice.lines {
+            line_rows.push(vec![
+                Val::Int(Some(invnum)),
+                Val::Int(Some(line.pkgnum)),
+                Val::Int(Some(line.setup.cents())),
+                Val::Int(Some(line.recur.cents())),
+                Val::Int(Some(line.unitsetup.cents())),
+                Val::Int(Some(line.unitrecur.cents())),
+                Val::Int(Some(line.quantity)),
+                Val::Int(line.sdate),
+                Val::Int(line.edate),
+                Val::Text(line.itemdesc.clone()),
+            ]);
+        }
+    }
+    let mut casts = ["BIGINT"; 10];
+    casts[9] = "TEXT";
+    run_values(conn, &casts, &line_rows, |values| {
+        format!(
+            "INSERT INTO cust_bill_pkg (invnum, pkgnum, setup, recur, unitsetup, unitrecur, quantity, sdate, edate, itemdesc) \
+             VALUES {values}"
+        )
+    })
+    .await?;
+
+    let resolve = |custnum: i64, invnum: i64| -> Option<i64> {
+        if invnum == NEW_INVOICE {
+            invnums.get(&custnum).copied()
+        } else {
+            Some(invnum)
+        }
+    };
+    let mut payment_rows = Vec::new();
+    let mut credit_rows = Vec::new();
+    for plan in plans {
+        for application in &plan.applications {
+            let Some(invnum) = resolve(plan.custnum, application.invnum) else {
+                continue;
+            };
+            let row = vec![
+                Val::Int(Some(invnum)),
+                Val::Int(Some(application.source_num)),
+                Val::Int(Some(application.amount.cents())),
+                Val::Int(Some(now)),
+            ];
+            match application.kind {
+                SourceKind::Payment => payment_rows.push(row),
+                SourceKind::Credit => credit_rows.push(row),
+            }
+        }
+    }
+    insert_applications(conn, &payment_rows, &credit_rows).await?;
+
+    let attempt_rows: Vec<Vec<Val>> = plans
+        .iter()
+        .filter_map(|plan| {
+            plan.attempt.as_ref().map(|attempt| {
+                vec![
+                    Val::Int(Some(plan.custnum)),
+                    Val::Int(Some(now)),
+                    Val::Int(Some(attempt.amount.cents())),
+                    Val::Text(attempt.payby.as_str().to_string()),
+                    Val::Text(attempt.payinfo.clone()),
+                    Val::Text(attempt.paymask.clone()),
+                    Val::Text(attempt.paydate.clone()),
+                    Val::Text(attempt.order_number.clone()),
+                    Val::Text(
+                        if attempt.pending {
+                            "pending"
+                        } else {
+                            "declined"
+                        }
+                        .into(),
+                    ),
+                    Val::Text(attempt.message.clone()),
+                    Val::Int((!attempt.pending).then_some(now)),
+                ]
+            })
+        })
+        .collect();
+    let casts = [
+        "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
+        "BIGINT",
+    ];
+    let mut attempts = HashMap::new();
+    for row in run_values(conn, &casts, &attempt_rows, |values| {
+        format!(
+            "INSERT INTO cust_pay_attempt (custnum, _date, amount, payby, payinfo, paymask, paydate, order_number, \
+             status, message, resolved_date) VALUES {values} RETURNING attemptnum, custnum"
+        )
+    })
+    .await?
+    {
+        attempts.insert(row.get::<i64, _>(1), row.get::<i64, _>(0));
+    }
+
+    let works: Vec<&super::plan::Work> = plans.iter().map(|p| &p.work).collect();
+    write_work(conn, &works, &invnums, &attempts, now).await?;
+    Ok(attempts)
+}
+
+/// Writes what a pass did to packages besides billing: dunning marks,
+/// events, and the export hooks of suspended, unsuspended and cancelled
+/// packages.
+pub(super) async fn write_work(
+    conn: &mut Conn,
+    works: &[&super::plan::Work],
+    invnums: &HashMap<i64, i64>,
+    attempts: &HashMap<i64, i64>,
+    now: i64,
+) -> Result<()> {
+    let removed: Vec<i64> = works.iter().flat_map(|w| w.marks_remove.clone()).collect();
+    for chunk in removed.chunks(500) {
+        let sql = format!(
+            "DELETE FROM cust_pkg_dunning WHERE pkgnum IN ({})",
+            super::read::in_list(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for pkgnum in chunk {
+            query = query.bind(*pkgnum);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    let mark_rows: Vec<Vec<Val>> = works
+        .iter()
+        .flat_map(|w| {
+            w.marks_add.iter().map(|&DunningMark { pkgnum, susp }| {
+                vec![
+                    Val::Int(Some(pkgnum)),
+                    Val::Int(Some(w.custnum())),
+                    Val::Int(Some(susp)),
+                ]
+            })
+        })
+        .collect();
+    run_values(conn, &["BIGINT"; 3], &mark_rows, |values| {
+        format!("INSERT INTO cust_pkg_dunning (pkgnum, custnum, susp) VALUES {values}")
+    })
+    .await?;
+
+    let mut event_rows = Vec::new();
+    for work in works {
+        let custnum = work.custnum();
+        for event in &work.events {
+            let invnum = match event.invnum {
+                Some(NEW_INVOICE) => invnums.get(&custnum).copied(),
+                other => other,
+            };
+            let attemptnum = if event.about_attempt {
+                attempts.get(&custnum).copied()
+            } else {
+                None
+            };
+            event_rows.push(vec![
+                Val::Int(Some(custnum)),
+                Val::Int(Some(now)),
+                Val::Text(event.event.to_string()),
+                Val::Int(event.pkgnum),
+                Val::Int(invnum),
+                Val::Int(attemptnum),
+                Val::Text(event.detail.clone()),
+            ]);
+        }
+    }
+    let casts = [
+        "BIGINT", "BIGINT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "TEXT",
+    ];
+    run_values(conn, &casts, &event_rows, |values| {
+        format!(
+            "INSERT INTO cust_event (custnum, _date, event, pkgnum, invnum, attemptnum, detail) VALUES {values}"
+        )
+    })
+    .await?;
+
+    let suspended: Vec<i64> = works
+        .iter()
+        .flat_map(|w| w.suspended.iter().chain(&w.adjourned).copied())
+        .collect();
+    let unsuspended: Vec<i64> = works
+        .iter()
+        .flat_map(|w| w.unsuspended.iter().chain(&w.resumed).copied())
+        .collect();
+    let cancelled: Vec<i64> = works.iter().flat_map(|w| w.cancelled.clone()).collect();
+    on_packages_suspended(conn, &suspended).await?;
+    on_packages_unsuspended(conn, &unsuspended).await?;
+    on_packages_cancelled(conn, &cancelled).await?;
+    Ok(())
+}
+
+/// Inserts payment and credit applications (`cust_bill_pay`,
+/// `cust_credit_bill`): rows of (invnum, paynum or crednum, amount, date).
+pub(super) async fn insert_applications(
+    conn: &mut Conn,
+    payment_rows: &[Vec<Val>],
+    credit_rows: &[Vec<Val>],
+) -> Result<()> {
+    run_values(conn, &["BIGINT"; 4], payment_rows, |values| {
+        format!("INSERT INTO cust_bill_pay (invnum, paynum, amount, _date) VALUES {values}")
+    })
+    .await?;
+    run_values(conn, &["BIGINT"; 4], credit_rows, |values| {
+        format!("INSERT INTO cust_credit_bill (invnum, crednum, amount, _date) VALUES {values}")
+    })
+    .await?;
+    Ok(())
+}
+
+/// Stores the new dates of packages in one statement per chunk.
+pub(super) async fn update_packages(conn: &mut Conn, updates: &[PackageUpdate]) -> Result<()> {
+    let rows: Vec<Vec<Val>> = updates
+        .iter()
+        .map(|u| {
+            vec![
+                Val::Int(Some(u.pkgnum)),
+                Val::Int(u.start_date),
+                Val::Int(u.setup),
+                Val::Int(u.bill),
+                Val::Int(u.last_bill),
+                Val::Int(u.susp),
+                Val::Int(u.adjourn),
+                Val::Int(u.resume),
+                Val::Int(u.cancel),
+            ]
+        })
+        .collect();
+    run_values(conn, &["BIGINT"; 9], &rows, |values| {
+        format!(
+            "UPDATE cust_pkg AS p SET start_date = v.column2, setup = v.column3, bill = v.column4, \
+             last_bill = v.column5, susp = v.column6, adjourn = v.column7, resume = v.column8, cancel = v.column9 \
+             FROM (VALUES {values}) AS v WHERE p.pkgnum = v.column1"
+        )
+    })
+    .await?;
+    Ok(())
+}
+
+/// A payment the gateway approved, to insert.
+#[derive(Debug, Clone)]
+pub(super) struct GatewayPayment {
+    pub custnum: i64,
+    pub date: i64,
+    pub paid: bursar_core::Money,
+    pub payby: String,
+    /// Encrypted, as stored on the customer.
+    pub payinfo: String,
+    pub paymask: String,
+    pub paydate: String,
+    pub order_number: String,
+    pub auth: String,
+    pub processor: String,
+    pub usernum: Option<i64>,
+}
+
+/// Inserts gateway payments (at most one per customer); returns their
+/// `paynum` by customer.
+pub(super) async fn insert_gateway_payments(
+    conn: &mut Conn,
+    payments: &[GatewayPayment],
+) -> Result<HashMap<i64, i64>> {
+    let rows: Vec<Vec<Val>> = payments
+        .iter()
+        .map(|p| {
+            vec![
+                Val::Int(Some(p.custnum)),
+                Val::Int(Some(p.date)),
+                Val::Int(Some(p.paid.cents())),
+                Val::Text(p.payby.clone()),
+                Val::Text(p.payinfo.clone()),
+                Val::Text(p.paymask.clone()),
+                Val::Text(p.paydate.clone()),
+                Val::Text(p.order_number.clone()),
+                Val::Text(p.auth.clone()),
+                Val::Text(p.processor.clone()),
+                Val::Int(p.usernum),
+            ]
+        })
+        .collect();
+    let casts = [
+        "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
+        "BIGINT",
+    ];
+    let mut paynums = HashMap::new();
+    for row in run_values(conn, &casts, &rows, |values| {
+        format!(
+            "INSERT INTO cust_pay (custnum, _date, paid, payby, payinfo, paymask, paydate, order_number, auth, \
+             processor, usernum) VALUES {values} RETURNING paynum, custnum"
+        )
+    })
+    .await?
+    {
+        paynums.insert(row.get::<i64, _>(1), row.get::<i64, _>(0));
+    }
+    Ok(paynums)
+}
+
+/// Export hook: packages billing suspended (dunning or `adjourn`). The
+/// export framework's suspend hooks plug in here; none run yet.
+pub(super) async fn on_packages_suspended(_conn: &mut Conn, _pkgnums: &[i64]) -> Result<()> {
+    Ok(())
+}
+
+/// Export hook: packages billing unsuspended (paid balance or `resume`).
+pub(super) async fn on_packages_unsuspended(_conn: &mut Conn, _pkgnums: &[i64]) -> Result<()> {
+    Ok(())
+}
+
+/// Export hook: packages billing cancelled at their expiry; services are to
+/// be unprovisioned through their exports' delete hooks here.
+pub(super) async fn on_packages_cancelled(_conn: &mut Conn, _pkgnums: &[i64]) -> Result<()> {
+    Ok(())
+}
