@@ -65,6 +65,38 @@ impl CustomerStatus {
         CustomerStatus::Unknown
     }
 
+    /// Derives the status from the facts a query aggregated: whether the
+    /// customer has any package, and whether some package is
+    /// recurring-set-up-live (active), not-set-up-live (ordered),
+    /// one-time-set-up-live (inactive), set-up-suspended-uncancelled,
+    /// recurring-uncancelled, or cancelled. Same rules as [`Self::derive`].
+    #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+    pub fn from_flags(
+        any: bool,
+        active: bool,
+        ordered: bool,
+        inactive: bool,
+        suspended: bool,
+        recurring_uncancelled: bool,
+        cancelled: bool,
+    ) -> CustomerStatus {
+        if !any {
+            CustomerStatus::Prospect
+        } else if active {
+            CustomerStatus::Active
+        } else if ordered {
+            CustomerStatus::Ordered
+        } else if inactive {
+            CustomerStatus::Inactive
+        } else if suspended {
+            CustomerStatus::Suspended
+        } else if !recurring_uncancelled && cancelled {
+            CustomerStatus::Cancelled
+        } else {
+            CustomerStatus::Unknown
+        }
+    }
+
     /// The wire name (`prospect`, `active`, …; empty for `Unknown`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -193,6 +225,38 @@ mod tests {
         check(&[ON_HOLD], "", "");
         check(&[SUSPENDED, CANCELLED], "suspended", "FF9900");
         check(&[pkg(false, true, false, true)], "cancelled", "FF0000");
+    }
+
+    #[test]
+    fn flags_give_the_same_status_as_the_packages() {
+        let sets: &[&[PackageFacts]] = &[
+            &[],
+            &[ORDERED],
+            &[ACTIVE],
+            &[ACTIVE, SUSPENDED, ORDERED],
+            &[SUSPENDED],
+            &[CANCELLED],
+            &[ONE_TIME],
+            &[ONE_TIME, CANCELLED],
+            &[ON_HOLD],
+            &[SUSPENDED, CANCELLED],
+            &[pkg(false, true, false, true)],
+            &[ON_HOLD, CANCELLED],
+            &[pkg(false, false, true, false)],
+        ];
+        for packages in sets {
+            let any = |rule: fn(&PackageFacts) -> bool| packages.iter().any(rule);
+            let from_flags = CustomerStatus::from_flags(
+                !packages.is_empty(),
+                any(|p| p.recurring && p.set_up && !p.cancelled && !p.suspended),
+                any(|p| !p.set_up && !p.cancelled && !p.suspended),
+                any(|p| !p.recurring && p.set_up && !p.cancelled && !p.suspended),
+                any(|p| p.suspended && p.set_up && !p.cancelled),
+                any(|p| p.recurring && !p.cancelled),
+                any(|p| p.cancelled),
+            );
+            assert_eq!(from_flags, CustomerStatus::derive(packages), "{packages:?}");
+        }
     }
 
     #[test]

@@ -3,12 +3,15 @@
 //! add, edit, remove, suspend, unsuspend. Each is one local transaction
 //! with the realtime export hooks inside it (see the crate docs).
 
+use bursar_core::model::ExportDef;
+use bursar_store::export_lock::lock_customer;
+use bursar_store::package as store_package;
 use bursar_store::service::{self, Account, NewAccount};
-use bursar_store::Store;
+use bursar_store::{Store, Tx};
 
 use crate::facts::{check_username, encode_password};
-use crate::hooks::{self, Hook, HookFailure};
-use crate::queue::queue_repairs;
+use crate::hooks::{self, Hook, HookFailure, Repair};
+use crate::queue::{enqueue_repairs, queue_repairs};
 use crate::{now, Registry, ServiceError};
 
 /// A mail account to add.
@@ -66,11 +69,27 @@ pub(crate) async fn fail(store: &Store, failure: HookFailure) -> ServiceError {
     ServiceError::Export(failure.message)
 }
 
+/// Opens the operation's transaction and takes the customer's lock (see
+/// `bursar_store::export_lock`).
+pub(crate) async fn begin(store: &Store, custnum: i64) -> Result<Tx, ServiceError> {
+    let mut tx = store.write().await?;
+    lock_customer(&mut tx, store.backend(), custnum)
+        .await
+        .map_err(|e| match e {
+            bursar_store::Error::NotFound => {
+                ServiceError::Refused(format!("Unknown custnum {custnum}"))
+            }
+            other => other.into(),
+        })?;
+    Ok(tx)
+}
+
 /// Adds a mail account and provisions it on its exports; returns its `svcnum`.
 ///
 /// # Errors
-/// [`ServiceError::Refused`] for bad input, [`ServiceError::Export`] when an
-/// export refused it (nothing is left on either side).
+/// [`ServiceError::Refused`] for bad input (an unknown, cancelled or
+/// suspended package included), [`ServiceError::Export`] when an export
+/// refused it (nothing is left on either side).
 pub async fn add_account(
     store: &Store,
     registry: &Registry,
@@ -78,7 +97,29 @@ pub async fn add_account(
 ) -> Result<i64, ServiceError> {
     let username = request.username.trim().to_ascii_lowercase();
     check_username(&username)?;
-    let mut tx = store.write().await?;
+    let custnum = {
+        let mut conn = store.read().await?;
+        store_package::package(&mut conn, request.pkgnum)
+            .await
+            .map_err(|e| match e {
+                bursar_store::Error::NotFound => {
+                    ServiceError::Refused(format!("Unknown pkgnum {}", request.pkgnum))
+                }
+                other => other.into(),
+            })?
+            .custnum
+    };
+    let mut tx = begin(store, custnum).await?;
+    // A suspended package would need its new service provisioned and
+    // suspended at once; refused instead, so that a service is never live
+    // remotely while its package is suspended.
+    let package = store_package::package(&mut tx, request.pkgnum).await?;
+    if package.susp.is_some() && package.cancel.is_none() {
+        return Err(ServiceError::Refused(format!(
+            "Package {} is suspended",
+            request.pkgnum
+        )));
+    }
     let definition = service::service_def(&mut tx, request.svcpart)
         .await
         .map_err(|e| match e {
@@ -120,7 +161,7 @@ pub async fn add_account(
     .await?;
     let account = service::account(&mut tx, svcnum).await?;
     let exports = service::exports_of_svcpart(&mut tx, store, request.svcpart).await?;
-    if let Err(failure) = hooks::run(
+    let follow_up = match hooks::run(
         &mut tx,
         store,
         registry,
@@ -131,9 +172,12 @@ pub async fn add_account(
     )
     .await
     {
-        drop(tx);
-        return Err(fail(store, failure).await);
-    }
+        Ok(follow_up) => follow_up,
+        Err(failure) => {
+            drop(tx);
+            return Err(fail(store, failure).await);
+        }
+    };
     commit_or_undo(
         store,
         registry,
@@ -142,53 +186,52 @@ pub async fn add_account(
         Hook::Insert,
         None,
         Some(&account),
+        &follow_up,
     )
     .await?;
     tracing::info!(svcnum, pkgnum = request.pkgnum, "mail account added");
     Ok(svcnum)
 }
 
-/// Commits; if the commit fails after the remote side changed, undoes the
-/// remote change with the inverse hook (queued as a resync when even that
-/// fails).
-async fn commit_or_undo(
+/// Commits with the follow-up resyncs; if the commit fails after the
+/// remote side changed, brings the exports back to the state from before
+/// (queued as resyncs when even that fails).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn commit_or_undo(
     store: &Store,
     registry: &Registry,
-    tx: bursar_store::Tx,
-    exports: &[bursar_core::model::ExportDef],
+    mut tx: Tx,
+    exports: &[ExportDef],
     hook: Hook,
     old: Option<&Account>,
     new: Option<&Account>,
+    follow_up: &[Repair],
 ) -> Result<(), ServiceError> {
-    match tx.commit().await {
-        Ok(()) => Ok(()),
-        Err(error) => {
-            tracing::error!(%error, "commit failed after the exports ran; undoing them");
-            let mut undo_tx = store.write().await?;
-            let (undo_hook, undo_old, undo_new) = match hook {
-                Hook::Insert => (Hook::Delete, new, None),
-                Hook::Delete => (Hook::Insert, None, old),
-                Hook::Replace => (Hook::Replace, new, old),
-                Hook::Suspend => (Hook::Unsuspend, None, new),
-                Hook::Unsuspend => (Hook::Suspend, None, new),
-            };
-            if let Err(failure) = hooks::run(
-                &mut undo_tx,
-                store,
-                registry,
-                exports,
-                undo_hook,
-                undo_old,
-                undo_new,
-            )
-            .await
-            {
-                drop(undo_tx);
-                queue_repairs(store, &failure.repairs, now()).await;
+    let committed = match enqueue_repairs(&mut tx, follow_up, now()).await {
+        Ok(()) => tx.commit().await.map_err(bursar_store::Error::from),
+        Err(error) => Err(error),
+    };
+    let Err(error) = committed else {
+        return Ok(());
+    };
+    tracing::error!(%error, "commit failed after the exports ran; undoing them");
+    let custnum = old.or(new).map(|a| a.custnum).unwrap_or_default();
+    let repairs = match begin(store, custnum).await {
+        Ok(mut undo_tx) => {
+            let repairs =
+                hooks::undo_all(&mut undo_tx, store, registry, exports, hook, old, new).await;
+            if let Err(error) = undo_tx.commit().await {
+                tracing::error!(%error, "could not record the undo");
             }
-            Err(ServiceError::Store(bursar_store::Error::from(error)))
+            repairs
         }
-    }
+        Err(error) => {
+            tracing::error!(%error, "cannot undo the exports; run `bursar export audit --repair`");
+            Vec::new()
+        }
+    };
+    queue_repairs(store, &repairs, now()).await;
+    Err(ServiceError::Store(error))
 }
 
 /// Changes a mail account (username, domain, password, full name) here and
@@ -202,7 +245,8 @@ pub async fn edit_account(
     svcnum: i64,
     changes: &EditAccount,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.write().await?;
+    let custnum = custnum_of(store, svcnum).await?;
+    let mut tx = begin(store, custnum).await?;
     let old = load(&mut tx, svcnum).await?;
     let definition = service::service_def(&mut tx, old.svcpart).await?;
     let mut new = old.clone();
@@ -226,7 +270,7 @@ pub async fn edit_account(
     }
     service::update_account(&mut tx, &new).await?;
     let exports = service::exports_of_svcpart(&mut tx, store, old.svcpart).await?;
-    if let Err(failure) = hooks::run(
+    let follow_up = match hooks::run(
         &mut tx,
         store,
         registry,
@@ -237,9 +281,12 @@ pub async fn edit_account(
     )
     .await
     {
-        drop(tx);
-        return Err(fail(store, failure).await);
-    }
+        Ok(follow_up) => follow_up,
+        Err(failure) => {
+            drop(tx);
+            return Err(fail(store, failure).await);
+        }
+    };
     commit_or_undo(
         store,
         registry,
@@ -248,6 +295,7 @@ pub async fn edit_account(
         Hook::Replace,
         Some(&old),
         Some(&new),
+        &follow_up,
     )
     .await
 }
@@ -259,6 +307,12 @@ async fn load(conn: &mut bursar_store::Conn, svcnum: i64) -> Result<Account, Ser
     })
 }
 
+/// The customer of service `svcnum` (read before the lock is taken).
+async fn custnum_of(store: &Store, svcnum: i64) -> Result<i64, ServiceError> {
+    let mut conn = store.read().await?;
+    Ok(load(&mut conn, svcnum).await?.custnum)
+}
+
 /// Removes a mail account here and unprovisions it on its exports.
 ///
 /// # Errors
@@ -268,14 +322,15 @@ pub async fn remove_account(
     registry: &Registry,
     svcnum: i64,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.write().await?;
+    let custnum = custnum_of(store, svcnum).await?;
+    let mut tx = begin(store, custnum).await?;
     let old = load(&mut tx, svcnum).await?;
     let exports = service::exports_of_svcpart(&mut tx, store, old.svcpart).await?;
     // The hooks read the customer's remaining services, so the local delete
     // goes first, inside the same transaction; the remote ids stay readable
     // until the hooks have run.
     service::delete_account(&mut tx, svcnum).await?;
-    if let Err(failure) = hooks::run(
+    let follow_up = match hooks::run(
         &mut tx,
         store,
         registry,
@@ -286,9 +341,12 @@ pub async fn remove_account(
     )
     .await
     {
-        drop(tx);
-        return Err(fail(store, failure).await);
-    }
+        Ok(follow_up) => follow_up,
+        Err(failure) => {
+            drop(tx);
+            return Err(fail(store, failure).await);
+        }
+    };
     service::clear_remote_ids(&mut tx, svcnum).await?;
     commit_or_undo(
         store,
@@ -298,11 +356,15 @@ pub async fn remove_account(
         Hook::Delete,
         Some(&old),
         None,
+        &follow_up,
     )
     .await
 }
 
-/// Suspends (`suspend = true`) or unsuspends a mail account on its exports.
+/// Suspends (`suspend = true`) or unsuspends a mail account on its own,
+/// here and on its exports. Suspending one already suspended, or
+/// unsuspending one not suspended on its own, changes nothing; a service
+/// suspended with its package is unsuspended with the package.
 ///
 /// # Errors
 /// As [`add_account`].
@@ -312,27 +374,63 @@ pub async fn set_account_suspended(
     svcnum: i64,
     suspend: bool,
 ) -> Result<(), ServiceError> {
-    let mut tx = store.write().await?;
-    let account = load(&mut tx, svcnum).await?;
-    let exports = service::exports_of_svcpart(&mut tx, store, account.svcpart).await?;
+    let custnum = custnum_of(store, svcnum).await?;
+    let mut tx = begin(store, custnum).await?;
+    let old = load(&mut tx, svcnum).await?;
+    let package_suspended = store_package::package(&mut tx, old.pkgnum)
+        .await?
+        .susp
+        .is_some();
+    if suspend == old.service_suspended {
+        if !suspend && package_suspended {
+            return Err(ServiceError::Refused(format!(
+                "Service {svcnum} is suspended with package {}; unsuspend the package",
+                old.pkgnum
+            )));
+        }
+        return Ok(());
+    }
+    service::set_service_suspended(&mut tx, svcnum, suspend.then(now)).await?;
+    let mut new = old.clone();
+    new.service_suspended = suspend;
+    new.suspended = suspend || package_suspended;
+    if new.suspended == old.suspended {
+        // The package keeps it suspended on the platform.
+        tx.commit().await.map_err(bursar_store::Error::from)?;
+        return Ok(());
+    }
+    let exports = service::exports_of_svcpart(&mut tx, store, old.svcpart).await?;
     let hook = if suspend {
         Hook::Suspend
     } else {
         Hook::Unsuspend
     };
-    if let Err(failure) = hooks::run(
+    let follow_up = match hooks::run(
         &mut tx,
         store,
         registry,
         &exports,
         hook,
-        None,
-        Some(&account),
+        Some(&old),
+        Some(&new),
     )
     .await
     {
-        drop(tx);
-        return Err(fail(store, failure).await);
-    }
-    commit_or_undo(store, registry, tx, &exports, hook, None, Some(&account)).await
+        Ok(follow_up) => follow_up,
+        Err(failure) => {
+            drop(tx);
+            return Err(fail(store, failure).await);
+        }
+    };
+    commit_or_undo(
+        store,
+        registry,
+        tx,
+        &exports,
+        hook,
+        Some(&old),
+        Some(&new),
+        &follow_up,
+    )
+    .await
 }

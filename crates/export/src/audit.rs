@@ -6,9 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bursar_magicmail::{Compensation, Status};
-use bursar_store::service;
+use bursar_store::service::{self, Account};
 use bursar_store::Store;
 
+use crate::facts::same_platform;
 use crate::queue::{queue_compensation, queue_resync};
 use crate::registry::ExportImpl;
 use crate::{now, Registry, ServiceError};
@@ -93,7 +94,8 @@ pub async fn test_export(
 /// One difference between here and the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drift {
-    /// `missing`, `extra`, `wrong status`, `wrong account`, `wrong package`, `wrong master`.
+    /// `missing`, `extra`, `wrong status`, `wrong account`, `wrong package`
+    /// or `wrong master`.
     pub kind: &'static str,
     /// The username (or account) concerned.
     pub subject: String,
@@ -101,8 +103,27 @@ pub struct Drift {
     pub detail: String,
 }
 
-/// `bursar export audit NAME [--repair]`: the drift; with `repair`, the
-/// fixes are queued (see `bursar export jobs`).
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.kind, self.subject, self.detail)
+    }
+}
+
+/// A local mail service as the audit compares it.
+struct Expected {
+    account: Account,
+    /// The account id it should live in (recorded, else computed).
+    remote_account: String,
+    /// True when it is a service of the audited export itself (not only of
+    /// another export on the same platform).
+    own: bool,
+}
+
+/// `bursar export audit NAME [--repair]`: every local mail service on the
+/// export's platform (same host, port and account prefix, so services of
+/// sibling exports are not reported as extra) against the platform's
+/// accounts and users; with `repair`, the fixes are queued (see `bursar
+/// export jobs`). A `wrong account` needs an operator.
 ///
 /// # Errors
 /// [`ServiceError::Export`] when the platform cannot be read.
@@ -117,159 +138,197 @@ pub async fn audit(
     let options = export.options();
     let client = export.client();
     let remote_err = |e: bursar_magicmail::Error| ServiceError::Export(e.to_string());
+
+    // Here: the services of every export on the same platform.
+    let siblings: Vec<i64> = store
+        .catalog_snapshot()
+        .await?
+        .exports
+        .iter()
+        .filter(|e| same_platform(e, &def))
+        .map(|e| e.exportnum)
+        .collect();
     let mut tx = store.read().await?;
-    let locals = service::accounts_of_export(&mut tx, def.exportnum).await?;
-    let mut expected_accounts = BTreeMap::new();
-    for account in &locals {
-        let recorded = service::remote_id(&mut tx, account.svcnum, def.exportnum).await?;
-        let customer = bursar_store::customer::customer(&mut tx, account.custnum).await?;
-        let computed = match (&customer.agent_custid, options.use_agent_custid) {
-            (id, true) if !id.is_empty() => format!("{}{id}", options.account_prefix),
-            _ => format!("{}{}", options.account_prefix, account.custnum),
-        };
-        expected_accounts.insert(account.svcnum, recorded.unwrap_or(computed));
+    let mut expected: BTreeMap<String, Expected> = BTreeMap::new();
+    for exportnum in siblings {
+        for account in service::accounts_of_export(&mut tx, exportnum).await? {
+            let key = account.username.to_ascii_uppercase();
+            let own = exportnum == def.exportnum;
+            if let Some(seen) = expected.get_mut(&key) {
+                seen.own |= own;
+                continue;
+            }
+            let recorded = service::remote_id(&mut tx, account.svcnum, exportnum).await?;
+            let customer = bursar_store::customer::customer(&mut tx, account.custnum).await?;
+            let computed = match (customer.agent_custid.as_str(), options.use_agent_custid) {
+                (id, true) if !id.is_empty() => format!("{}{id}", options.account_prefix),
+                _ => format!("{}{}", options.account_prefix, account.custnum),
+            };
+            let remote_account = recorded.unwrap_or(computed);
+            expected.insert(
+                key,
+                Expected {
+                    account,
+                    remote_account,
+                    own,
+                },
+            );
+        }
     }
     drop(tx);
+
+    // There: the accounts with the prefix and their live users (lists leave
+    // deleted users out), keys upper-cased.
     let prefix = options.account_prefix.to_ascii_uppercase();
-    let mut remote_users = BTreeMap::new();
-    for id in client
-        .list_accounts()
-        .await
-        .map_err(remote_err)?
-        .into_keys()
-    {
+    let mut accounts = BTreeMap::new();
+    let mut users = BTreeMap::new();
+    for (id, account) in client.list_accounts().await.map_err(remote_err)? {
         if !id.to_ascii_uppercase().starts_with(&prefix) {
             continue;
         }
         for (username, user) in client.list_users(&id).await.map_err(remote_err)? {
-            remote_users.insert(username, (id.clone(), user));
+            users.insert(username.to_ascii_uppercase(), (id.clone(), user));
         }
+        accounts.insert(id.to_ascii_uppercase(), (id, account));
     }
+
     let mut drift = Vec::new();
-    let local_names: BTreeSet<String> = locals.iter().map(|a| a.username.clone()).collect();
-    for account in &locals {
-        let expected = &expected_accounts[&account.svcnum];
-        let want = if account.suspended {
+    for (key, wanted) in &expected {
+        let local = &wanted.account;
+        let want = if local.suspended {
             Status::Suspended
         } else {
             Status::Active
         };
-        match remote_users.get(&account.username) {
+        match users.get(key) {
             None => drift.push(Drift {
                 kind: "missing",
-                subject: account.username.clone(),
-                detail: format!("svcnum {} has no user on the platform", account.svcnum),
+                subject: local.username.clone(),
+                detail: format!("svcnum {} has no live user on the platform", local.svcnum),
             }),
-            Some((remote_account, user)) => {
-                if !remote_account.eq_ignore_ascii_case(expected) {
-                    drift.push(Drift {
-                        kind: "wrong account",
-                        subject: account.username.clone(),
-                        detail: format!("in {remote_account}, expected {expected}"),
-                    });
-                } else if user.status() == Some(Status::Deleted) {
-                    drift.push(Drift {
-                        kind: "missing",
-                        subject: account.username.clone(),
-                        detail: "deleted on the platform".into(),
-                    });
-                } else if user.status() != Some(want) {
-                    drift.push(Drift {
-                        kind: "wrong status",
-                        subject: account.username.clone(),
-                        detail: format!(
-                            "{} on the platform, {} here",
-                            user.status().map(Status::as_str).unwrap_or("unknown"),
-                            want.as_str()
-                        ),
-                    });
-                }
+            Some((remote_account, _))
+                if !remote_account.eq_ignore_ascii_case(&wanted.remote_account) =>
+            {
+                drift.push(Drift {
+                    kind: "wrong account",
+                    subject: local.username.clone(),
+                    detail: format!("in {remote_account}, expected {}", wanted.remote_account),
+                })
             }
+            Some((_, user)) if user.status() != Some(want) => drift.push(Drift {
+                kind: "wrong status",
+                subject: local.username.clone(),
+                detail: format!(
+                    "{} on the platform, {} here",
+                    user.status().map(Status::as_str).unwrap_or("unknown"),
+                    want.as_str()
+                ),
+            }),
+            Some(_) => {}
         }
     }
-    let mut accounts_with_master: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (username, (remote_account, user)) in &remote_users {
-        if user.status() == Some(Status::Deleted) {
-            continue;
-        }
-        if !local_names.contains(username) {
+    for (key, (remote_account, _)) in &users {
+        if !expected.contains_key(key) {
             drift.push(Drift {
                 kind: "extra",
-                subject: username.clone(),
+                subject: key.clone(),
                 detail: format!("user in {remote_account} with no service here"),
             });
         }
-        if user.is_master() {
-            accounts_with_master
-                .entry(remote_account.clone())
-                .or_default()
-                .push(username.clone());
-        }
     }
-    let live_accounts: BTreeSet<&String> = remote_users
-        .values()
-        .filter(|(_, u)| u.status() != Some(Status::Deleted))
-        .map(|(a, _)| a)
-        .collect();
-    for account in live_accounts {
-        match accounts_with_master.get(account).map(Vec::len).unwrap_or(0) {
-            1 => {
-                let master = &accounts_with_master[account][0];
-                let packages = client.get_packages(master).await.map_err(remote_err)?;
-                if !packages
-                    .keys()
-                    .any(|p| p.eq_ignore_ascii_case(&options.package))
-                {
-                    drift.push(Drift {
-                        kind: "wrong package",
-                        subject: master.clone(),
-                        detail: format!("master of {account} lacks package {}", options.package),
-                    });
-                }
+    for (key, (id, account)) in &accounts {
+        let live: Vec<(&String, &bursar_magicmail::User)> = users
+            .iter()
+            .filter(|(_, (a, _))| a.eq_ignore_ascii_case(key))
+            .map(|(u, (_, user))| (u, user))
+            .collect();
+        let wanted_here: Vec<&Expected> = expected
+            .values()
+            .filter(|e| e.remote_account.eq_ignore_ascii_case(key))
+            .collect();
+        if live.is_empty() {
+            if wanted_here.is_empty() && account.status() == Some(Status::Active) {
+                drift.push(Drift {
+                    kind: "extra",
+                    subject: id.clone(),
+                    detail: "active account with no user and no service here".into(),
+                });
             }
-            n => drift.push(Drift {
+            continue;
+        }
+        let masters: Vec<&String> = live
+            .iter()
+            .filter(|(_, u)| u.is_master())
+            .map(|(u, _)| *u)
+            .collect();
+        if masters.len() != 1 {
+            drift.push(Drift {
                 kind: "wrong master",
-                subject: account.clone(),
-                detail: format!("{n} master users"),
-            }),
+                subject: id.clone(),
+                detail: format!("{} master users", masters.len()),
+            });
+            continue;
+        }
+        if wanted_here.iter().any(|e| e.own) {
+            let packages = client.get_packages(masters[0]).await.map_err(remote_err)?;
+            if !packages
+                .keys()
+                .any(|p| p.eq_ignore_ascii_case(&options.package))
+            {
+                drift.push(Drift {
+                    kind: "wrong package",
+                    subject: id.clone(),
+                    detail: format!("master {} lacks package {}", masters[0], options.package),
+                });
+            }
+        }
+        if account.status() != Some(Status::Active) && !wanted_here.is_empty() {
+            drift.push(Drift {
+                kind: "wrong status",
+                subject: id.clone(),
+                detail: format!(
+                    "account {} with live users",
+                    account.status().map(Status::as_str).unwrap_or("unknown")
+                ),
+            });
         }
     }
+
     if repair {
         let now = now();
         for item in &drift {
-            match item.kind {
-                "extra" => {
-                    let (account, _) = &remote_users[&item.subject];
-                    queue_compensation(
-                        store,
-                        def.exportnum,
-                        &Compensation::PurgeUser {
+            let key = item.subject.to_ascii_uppercase();
+            let resync_of = expected.get(&key).or_else(|| {
+                expected
+                    .values()
+                    .filter(|e| e.remote_account.eq_ignore_ascii_case(&key))
+                    .min_by_key(|e| e.account.svcnum)
+            });
+            match (item.kind, resync_of) {
+                ("extra", _) => {
+                    let compensation = match users.get(&key) {
+                        Some((account, _)) => Compensation::PurgeUser {
                             username: item.subject.clone(),
                             account: account.clone(),
                         },
+                        None => Compensation::SetAccountStatus {
+                            account: item.subject.clone(),
+                            status: Status::Deleted,
+                        },
+                    };
+                    queue_compensation(store, def.exportnum, &compensation, now).await?;
+                }
+                ("missing" | "wrong status" | "wrong package" | "wrong master", Some(wanted)) => {
+                    let local = &wanted.account;
+                    queue_resync(
+                        store,
+                        def.exportnum,
+                        local.svcnum,
+                        local.custnum,
+                        &local.username,
                         now,
                     )
                     .await?;
-                }
-                "missing" | "wrong status" | "wrong package" => {
-                    let holder = locals
-                        .iter()
-                        .find(|a| a.username == item.subject)
-                        .or_else(|| {
-                            // A master's package: resync any local service of that account.
-                            remote_users.get(&item.subject).and_then(|(acct, _)| {
-                                locals.iter().find(|a| {
-                                    expected_accounts[&a.svcnum].eq_ignore_ascii_case(acct)
-                                })
-                            })
-                        });
-                    if let Some(account) = holder {
-                        let payload = format!(
-                            "{}\t{}\t{}\t{}",
-                            account.custnum, account.username, account.domain, account.finger
-                        );
-                        queue_resync(store, def.exportnum, account.svcnum, &payload, now).await?;
-                    }
                 }
                 _ => {
                     tracing::warn!(kind = item.kind, subject = %item.subject, "drift needs an operator")

@@ -10,7 +10,7 @@ use crate::ServiceError;
 
 /// True when two MagicMail exports address the same accounts (same host,
 /// port and prefix).
-fn same_platform(a: &ExportDef, b: &ExportDef) -> bool {
+pub(crate) fn same_platform(a: &ExportDef, b: &ExportDef) -> bool {
     let opt = |d: &ExportDef, k: &str, default: &str| {
         d.options
             .get(k)
@@ -25,16 +25,25 @@ fn same_platform(a: &ExportDef, b: &ExportDef) -> bool {
 }
 
 /// The customer facts for a hook of `export`: names, agent id and the
-/// customer's mail services on the same platform (`exclude` left out).
+/// customer's mail services on the same platform (`exclude` left out,
+/// `include` added when the database does not hold it, e.g. a service
+/// whose deletion is being undone).
 pub(crate) async fn customer_facts(
     conn: &mut Conn,
     store: &Store,
     custnum: i64,
     export: &ExportDef,
     exclude: Option<i64>,
+    include: Option<&Account>,
 ) -> Result<CustomerFacts, ServiceError> {
     let customer = customer::customer(conn, custnum).await?;
-    let accounts = service::accounts_of_customer(conn, custnum).await?;
+    let mut accounts = service::accounts_of_customer(conn, custnum).await?;
+    if let Some(included) = include {
+        if !accounts.iter().any(|a| a.svcnum == included.svcnum) {
+            accounts.push(included.clone());
+            accounts.sort_by_key(|a| a.svcnum);
+        }
+    }
     let mut svcparts: Vec<i64> = accounts.iter().map(|a| a.svcpart).collect();
     svcparts.sort_unstable();
     svcparts.dedup();
@@ -75,6 +84,18 @@ pub(crate) async fn customer_facts(
         last: customer.last,
         magic_services,
     })
+}
+
+/// True when service definition `svcpart` has an export on the same
+/// platform as `export`.
+pub(crate) async fn on_platform(
+    conn: &mut Conn,
+    store: &Store,
+    svcpart: i64,
+    export: &ExportDef,
+) -> Result<bool, ServiceError> {
+    let exports = service::exports_of_svcpart(conn, store, svcpart).await?;
+    Ok(exports.iter().any(|e| same_platform(e, export)))
 }
 
 /// The service as an export sees it, with its recorded remote id.

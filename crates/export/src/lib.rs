@@ -13,14 +13,23 @@
 //!   the hooks of every service in the package.
 //! - `queue`: the durable job queue's worker (`run_once`) and the repair
 //!   jobs that finish compensations a rollback could not complete.
+//! - `reconcile`: makes what an export holds for one service agree with a
+//!   wanted state (present as the database says, or absent); the `resync`
+//!   job and the undo of an export that succeeded before another failed.
 //! - `audit`: `export test` and `export audit [--repair]`.
 //!
-//! Invariants: a realtime export runs inside the local transaction; if it
-//! fails, the local change is rolled back and the export's own compensating
-//! calls undo what it did remotely (what they cannot undo at once becomes a
-//! repair job). If the local commit fails after the remote change, the
-//! remote change is undone the same way. Nothing here talks SQL or HTTP
-//! directly: the store and the export clients do.
+//! Invariants: a realtime export runs inside the local transaction, which
+//! first locks the customer (`bursar_store::export_lock`), so inserts and
+//! deletes of one customer never interleave, in any process. If an export
+//! fails, the local change is rolled back, the export's own compensating
+//! calls undo what it did remotely, the other exports are brought back to
+//! the state from before, and what cannot be settled at once becomes a
+//! repair job. Every export that fails or warns also gets a `resync` job,
+//! which compares the platform with the database once the operation is over
+//! (a lost reply may hide an applied change). If the local commit fails
+//! after the remote change, the remote change is undone the same way.
+//! Nothing here talks SQL or HTTP directly: the store and the export
+//! clients do.
 
 pub mod accounts;
 pub mod audit;
@@ -29,6 +38,7 @@ mod facts;
 mod hooks;
 pub mod packages;
 pub mod queue;
+mod reconcile;
 pub mod registry;
 
 pub use error::ServiceError;

@@ -5,12 +5,13 @@
 //! it in a loop.
 
 use bursar_magicmail::{Compensation, Status};
+use bursar_store::export_lock::lock_customer;
 use bursar_store::jobs::{enqueue, Job};
-use bursar_store::service::{self, Account};
-use bursar_store::Store;
+use bursar_store::service;
+use bursar_store::{Conn, Store};
 
-use crate::facts::customer_facts;
-use crate::hooks::{self, Hook, Repair};
+use crate::hooks::Repair;
+use crate::reconcile::{reconcile, Subject, Wanted};
 use crate::registry::ExportImpl;
 use crate::{Registry, ServiceError};
 
@@ -27,8 +28,13 @@ pub struct JobReport {
     pub error: Option<String>,
 }
 
-fn encode_compensation(compensation: &Compensation) -> (&'static str, String) {
-    match compensation {
+/// A compensation as a job: its action and payload (tab-separated fields,
+/// then the customer's number when known).
+fn encode_compensation(
+    compensation: &Compensation,
+    custnum: Option<i64>,
+) -> (&'static str, String) {
+    let (action, mut payload) = match compensation {
         Compensation::RemovePackage { username, package } => {
             ("remove_package", format!("{username}\t{package}"))
         }
@@ -40,13 +46,17 @@ fn encode_compensation(compensation: &Compensation) -> (&'static str, String) {
             format!("{account}\t{}", status.as_str()),
         ),
         Compensation::PurgeAccount { account } => ("purge_account", account.clone()),
+    };
+    if let Some(custnum) = custnum {
+        payload.push_str(&format!("\t{custnum}"));
     }
+    (action, payload)
 }
 
-fn decode_compensation(action: &str, payload: &str) -> Option<Compensation> {
+fn decode_compensation(action: &str, payload: &str) -> Option<(Compensation, Option<i64>)> {
     let mut parts = payload.split('\t').map(str::to_string);
     let mut next = || parts.next();
-    Some(match action {
+    let compensation = match action {
         "remove_package" => Compensation::RemovePackage {
             username: next()?,
             package: next()?,
@@ -64,60 +74,66 @@ fn decode_compensation(action: &str, payload: &str) -> Option<Compensation> {
         }
         "purge_account" => Compensation::PurgeAccount { account: next()? },
         _ => return None,
-    })
+    };
+    Some((compensation, next().and_then(|c| c.parse().ok())))
 }
 
-/// The facts a resync needs when the service no longer exists here.
-fn encode_account(account: &Account) -> String {
-    format!(
-        "{}\t{}\t{}\t{}",
-        account.custnum, account.username, account.domain, account.finger
-    )
+/// Queues `repairs` on `conn` (the caller commits them with its own work).
+pub(crate) async fn enqueue_repairs(
+    conn: &mut Conn,
+    repairs: &[Repair],
+    now: i64,
+) -> Result<(), bursar_store::Error> {
+    for repair in repairs {
+        match repair {
+            Repair::Compensate {
+                exportnum,
+                custnum,
+                compensation,
+            } => {
+                let (action, payload) = encode_compensation(compensation, *custnum);
+                enqueue(conn, *exportnum, None, action, &payload, now).await?;
+            }
+            Repair::Resync { exportnum, subject } => {
+                enqueue(
+                    conn,
+                    *exportnum,
+                    Some(subject.svcnum),
+                    "resync",
+                    &subject.encode(),
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
-/// Queues `repairs` (each in the queue's own transaction); failures to queue
-/// are logged, never lost silently.
+/// Queues `repairs` in their own transaction (after a rollback); failures
+/// to queue are logged, never lost silently.
 pub(crate) async fn queue_repairs(store: &Store, repairs: &[Repair], now: i64) {
     if repairs.is_empty() {
         return;
     }
     let result: Result<(), bursar_store::Error> = async {
         let mut tx = store.write().await?;
-        for repair in repairs {
-            match repair {
-                Repair::Compensate {
-                    exportnum,
-                    compensation,
-                } => {
-                    let (action, payload) = encode_compensation(compensation);
-                    enqueue(&mut tx, *exportnum, None, action, &payload, now).await?;
-                }
-                Repair::Resync { exportnum, account } => {
-                    enqueue(
-                        &mut tx,
-                        *exportnum,
-                        Some(account.svcnum),
-                        "resync",
-                        &encode_account(account),
-                        now,
-                    )
-                    .await?;
-                }
-            }
-        }
+        enqueue_repairs(&mut tx, repairs, now).await?;
         tx.commit().await?;
         Ok(())
     }
     .await;
     match result {
-        Ok(()) => tracing::warn!(count = repairs.len(), "queued export repairs"),
+        Ok(()) => tracing::info!(count = repairs.len(), "queued export repairs"),
         Err(error) => {
             tracing::error!(%error, ?repairs, "could not queue export repairs; run `bursar export audit --repair`")
         }
     }
 }
 
-/// Queues a resync of `svcnum` on `exportnum` (used by audit --repair).
+/// Queues a resync of service `svcnum` (named `username`, of customer
+/// `custnum`) on `exportnum`: the job makes the platform agree with the
+/// database as it is when the job runs (used by audit --repair).
 ///
 /// # Errors
 /// [`ServiceError::Store`] when the database fails.
@@ -125,11 +141,26 @@ pub async fn queue_resync(
     store: &Store,
     exportnum: i64,
     svcnum: i64,
-    payload: &str,
+    custnum: i64,
+    username: &str,
     now: i64,
 ) -> Result<i64, ServiceError> {
+    let subject = Subject {
+        svcnum,
+        custnum,
+        username: username.to_string(),
+        account_id: None,
+    };
     let mut tx = store.write().await?;
-    let jobnum = enqueue(&mut tx, exportnum, Some(svcnum), "resync", payload, now).await?;
+    let jobnum = enqueue(
+        &mut tx,
+        exportnum,
+        Some(svcnum),
+        "resync",
+        &subject.encode(),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(bursar_store::Error::from)?;
     Ok(jobnum)
 }
@@ -144,7 +175,7 @@ pub async fn queue_compensation(
     compensation: &Compensation,
     now: i64,
 ) -> Result<i64, ServiceError> {
-    let (action, payload) = encode_compensation(compensation);
+    let (action, payload) = encode_compensation(compensation, None);
     let mut tx = store.write().await?;
     let jobnum = enqueue(&mut tx, exportnum, None, action, &payload, now).await?;
     tx.commit().await.map_err(bursar_store::Error::from)?;
@@ -191,98 +222,67 @@ async fn carry_out(store: &Store, registry: &Registry, job: &Job) -> Result<(), 
     drop(conn);
     let instance = registry.get(&def).map_err(|e| e.to_string())?;
     let ExportImpl::MagicMail(export) = instance.as_ref();
-    if let Some(compensation) = decode_compensation(&job.action, &job.payload) {
-        return export
+    if let Some((compensation, custnum)) = decode_compensation(&job.action, &job.payload) {
+        // Under the customer's lock when known, so that its check (no live
+        // user left, say) and its action are not split by an insert.
+        let mut lock = None;
+        if let Some(custnum) = custnum {
+            let mut tx = store.write().await.map_err(|e| e.to_string())?;
+            match lock_customer(&mut tx, store.backend(), custnum).await {
+                Ok(()) | Err(bursar_store::Error::NotFound) => lock = Some(tx),
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+        let result = export
             .compensate(&compensation)
             .await
             .map_err(|e| e.to_string());
+        if let Some(tx) = lock {
+            tx.rollback().await.map_err(|e| e.to_string())?;
+        }
+        return result;
     }
+
     if job.action != "resync" {
         return Err(format!("unknown job action {}", job.action));
     }
-    let svcnum = job.svcnum.ok_or("resync without a service")?;
+    let subject = job
+        .svcnum
+        .and_then(|svcnum| Subject::decode(svcnum, &job.payload))
+        .ok_or_else(|| format!("unreadable resync job {}", job.jobnum))?;
     let mut tx = store.write().await.map_err(|e| e.to_string())?;
-    let local = match service::account(&mut tx, svcnum).await {
-        Ok(account) => Some(account),
-        Err(bursar_store::Error::NotFound) => None,
+    // The same lock as the service operations: no insert or delete of this
+    // customer runs meanwhile, here or in another process.
+    match lock_customer(&mut tx, store.backend(), subject.custnum).await {
+        Ok(()) | Err(bursar_store::Error::NotFound) => {}
+        Err(error) => return Err(error.to_string()),
+    }
+    // The service as the database holds it now; a number reused by another
+    // name (SQLite reuses a rolled-back number) is not this subject.
+    let local = match service::account(&mut tx, subject.svcnum).await {
+        Ok(account) if account.username.eq_ignore_ascii_case(&subject.username) => Some(account),
+        Ok(_) | Err(bursar_store::Error::NotFound) => None,
         Err(error) => return Err(error.to_string()),
     };
-    match local {
-        Some(account) => {
-            // The service exists here: make the remote side hold it, with
-            // the status its package has.
-            let remote = export
-                .client()
-                .get_user(&account.username)
-                .await
-                .map_err(|e| e.to_string())?;
-            let exports = [def.clone()];
-            let hook = match remote.as_ref().and_then(|u| u.status()) {
-                None | Some(Status::Deleted) => Some(Hook::Insert),
-                Some(Status::Suspended) if !account.suspended => Some(Hook::Unsuspend),
-                Some(Status::Active) if account.suspended => Some(Hook::Suspend),
-                _ => None,
-            };
-            if let Some(hook) = hook {
-                hooks::run(
-                    &mut tx,
-                    store,
-                    registry,
-                    &exports,
-                    hook,
-                    None,
-                    Some(&account),
-                )
-                .await
-                .map_err(|f| f.message)?;
-                if hook == Hook::Insert && account.suspended {
-                    hooks::run(
-                        &mut tx,
-                        store,
-                        registry,
-                        &exports,
-                        Hook::Suspend,
-                        None,
-                        Some(&account),
-                    )
-                    .await
-                    .map_err(|f| f.message)?;
-                }
-            }
-            tx.commit().await.map_err(|e| e.to_string())
-        }
-        None => {
-            // The service is gone here: unprovision what the remote side holds.
-            let mut parts = job.payload.split('\t');
-            let custnum: i64 = parts
-                .next()
-                .and_then(|c| c.parse().ok())
-                .ok_or("resync payload without a customer")?;
-            let username = parts.next().unwrap_or_default().to_string();
-            let domain = parts.next().unwrap_or_default().to_string();
-            let finger = parts.next().unwrap_or_default().to_string();
-            let facts = customer_facts(&mut tx, store, custnum, &def, Some(svcnum))
-                .await
-                .map_err(|e| e.to_string())?;
-            let service = bursar_magicmail::MailService {
-                svcnum,
-                username,
-                domain,
-                finger,
-                password: bursar_magicmail::Password::new(String::new()),
-                password_encoding: bursar_core::model::PasswordEncoding::Plain,
-                account_id: service::remote_id(&mut tx, svcnum, def.exportnum)
-                    .await
-                    .map_err(|e| e.to_string())?,
-            };
-            export
-                .delete(&facts, &service)
-                .await
-                .map_err(|e| e.message)?;
-            service::clear_remote_ids(&mut tx, svcnum)
-                .await
-                .map_err(|e| e.to_string())?;
-            tx.commit().await.map_err(|e| e.to_string())
+    let wanted = match &local {
+        Some(account) => Wanted::Present(account),
+        None => Wanted::Absent(&subject),
+    };
+    match reconcile(&mut tx, store, &def, export, wanted).await {
+        Ok(()) => tx.commit().await.map_err(|e| e.to_string()),
+        Err(failure) => {
+            drop(tx);
+            let repairs: Vec<Repair> = failure
+                .compensations
+                .into_iter()
+                .map(|compensation| Repair::Compensate {
+                    exportnum: def.exportnum,
+                    custnum: Some(subject.custnum),
+                    compensation,
+                })
+                .collect();
+            queue_repairs(store, &repairs, crate::now()).await;
+            Err(failure.message)
         }
     }
 }

@@ -18,10 +18,13 @@ pub enum ExportImpl {
     MagicMail(MagicMailExport),
 }
 
+/// An instance and the options it was built from, by `exportnum`.
+type Cache = HashMap<i64, (BTreeMap<String, String>, Arc<ExportImpl>)>;
+
 /// The export instances of this process.
 #[derive(Debug, Default)]
 pub struct Registry {
-    cache: Mutex<HashMap<i64, (BTreeMap<String, String>, Arc<ExportImpl>)>>,
+    cache: Mutex<Cache>,
 }
 
 impl Registry {

@@ -23,9 +23,9 @@ pub struct RequestLabels {
     /// `backoffice` or `public`.
     pub face: &'static str,
     /// The matched route, or the RPC method name.
-    pub route: String,
+    pub route: std::borrow::Cow<'static, str>,
     /// HTTP status class or API outcome (`ok`, `error`, `fault`).
-    pub outcome: String,
+    pub outcome: std::borrow::Cow<'static, str>,
 }
 
 /// The registry and the series the middleware and faces update.
@@ -129,16 +129,16 @@ pub(crate) async fn render(State(ctx): State<Ctx>) -> Response {
 }
 
 async fn track(face: &'static str, ctx: Ctx, request: Request, next: Next) -> Response {
-    let route = request
+    let route: std::borrow::Cow<'static, str> = request
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+        .map(|p| p.as_str().to_string().into())
+        .unwrap_or_else(|| "unmatched".into());
     let started = Instant::now();
     let response = next.run(request).await;
     // RPC faces record per-method series themselves; plain routes are counted here.
     if response.extensions().get::<MethodRecorded>().is_none() {
-        let outcome = format!("{}xx", response.status().as_u16() / 100);
+        let outcome = format!("{}xx", response.status().as_u16() / 100).into();
         ctx.metrics.observe(
             RequestLabels {
                 face,

@@ -274,19 +274,31 @@ pub struct RawInvoice {
     pub billing_balance: i64,
     /// `previous_balance`, cents.
     pub previous_balance: i64,
-    /// Lines: pkgnum, setup, recur, unitsetup, unitrecur, quantity, sdate,
-    /// edate, itemdesc.
-    pub lines: Vec<(
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        String,
-    )>,
+    /// Its lines.
+    pub lines: Vec<RawLine>,
+}
+
+/// A line row as stored (cents).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawLine {
+    /// `pkgnum`.
+    pub pkgnum: i64,
+    /// `setup`.
+    pub setup: i64,
+    /// `recur`.
+    pub recur: i64,
+    /// `unitsetup`.
+    pub unitsetup: i64,
+    /// `unitrecur`.
+    pub unitrecur: i64,
+    /// `quantity`.
+    pub quantity: i64,
+    /// `sdate`.
+    pub sdate: Option<i64>,
+    /// `edate`.
+    pub edate: Option<i64>,
+    /// `itemdesc`.
+    pub itemdesc: String,
 }
 
 /// Reads every invoice with its lines, by customer (two queries).
@@ -321,17 +333,17 @@ pub async fn read_invoices(store: &Store) -> Result<Vec<RawInvoice>> {
     .await?
     {
         if let Some(&idx) = by_invnum.get(&row.get::<i64, _>(0)) {
-            invoices[idx].lines.push((
-                row.get(1),
-                row.get(2),
-                row.get(3),
-                row.get(4),
-                row.get(5),
-                row.get(6),
-                row.get(7),
-                row.get(8),
-                row.get(9),
-            ));
+            invoices[idx].lines.push(RawLine {
+                pkgnum: row.get(1),
+                setup: row.get(2),
+                recur: row.get(3),
+                unitsetup: row.get(4),
+                unitrecur: row.get(5),
+                quantity: row.get(6),
+                sdate: row.get(7),
+                edate: row.get(8),
+                itemdesc: row.get(9),
+            });
         }
     }
     tx.rollback().await?;
@@ -378,15 +390,15 @@ pub async fn insert_raw(store: &Store, invoices: &[RawInvoice], batch_size: usiz
             for l in &invoice.lines {
                 line_rows.push(vec![
                     Val::Int(Some(invnum)),
-                    Val::Int(Some(l.0)),
-                    Val::Int(Some(l.1)),
-                    Val::Int(Some(l.2)),
-                    Val::Int(Some(l.3)),
-                    Val::Int(Some(l.4)),
-                    Val::Int(Some(l.5)),
-                    Val::Int(l.6),
-                    Val::Int(l.7),
-                    Val::Text(l.8.clone()),
+                    Val::Int(Some(l.pkgnum)),
+                    Val::Int(Some(l.setup)),
+                    Val::Int(Some(l.recur)),
+                    Val::Int(Some(l.unitsetup)),
+                    Val::Int(Some(l.unitrecur)),
+                    Val::Int(Some(l.quantity)),
+                    Val::Int(l.sdate),
+                    Val::Int(l.edate),
+                    Val::Text(l.itemdesc.clone()),
                 ]);
             }
         }

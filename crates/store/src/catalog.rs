@@ -75,6 +75,7 @@ impl Store {
     pub async fn apply_catalog(&self, catalog: &Catalog) -> Result<ApplyReport> {
         let mut tx = self.write().await?;
         let current = read_catalog(&mut tx, self).await?;
+        check_exports(&current, catalog)?;
         let mut report = ApplyReport::default();
         apply_agents(&mut tx, self, &current, catalog, &mut report).await?;
         apply_sources(&mut tx, self, &current, catalog, &mut report).await?;
@@ -85,6 +86,33 @@ impl Store {
         tx.commit().await?;
         Ok(report)
     }
+}
+
+/// Refuses export options their type does not accept and password
+/// encodings an attached export cannot send (the catalog file's parser
+/// says the same with file and line; this holds for every caller).
+fn check_exports(current: &Catalog, catalog: &Catalog) -> Result<()> {
+    for export in &catalog.exports {
+        bursar_core::export_type::validate_options(&export.export_type, &export.options)
+            .map_err(|m| Error::Refused(format!("export {}: {m}", export.name)))?;
+    }
+    for def in &catalog.service_defs {
+        for name in &def.exports {
+            let export = catalog
+                .exports
+                .iter()
+                .chain(&current.exports)
+                .find(|e| &e.name == name);
+            if let Some(export) = export {
+                bursar_core::export_type::check_password_encoding(
+                    &export.export_type,
+                    def.password_encoding,
+                )
+                .map_err(|m| Error::Refused(format!("service_def {}: {m}", def.svcpart)))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn read_catalog(conn: &mut Conn, store: &Store) -> Result<Catalog> {

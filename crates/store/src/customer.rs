@@ -11,7 +11,7 @@ use bursar_core::Money;
 use sqlx::Row;
 
 use crate::rows::{self, flag, CUSTOMER_COLUMNS, LOCATION_COLUMNS, PACKAGE_COLUMNS};
-use crate::{Conn, Error, Result, Store};
+use crate::{Backend, Conn, Error, Result, Store};
 
 /// A customer to insert: the record's fields (validated by the caller) and
 /// the clear payment details, which are encrypted here.
@@ -442,5 +442,169 @@ impl Store {
         let details = customer_details(&mut tx, custnum).await?;
         tx.rollback().await?;
         Ok(details)
+    }
+}
+
+/// What `customer_info` shows: the record, its two locations, the ledger
+/// totals, the derived status and the invoice e-mails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerCard {
+    /// The record.
+    pub customer: Customer,
+    /// Billing location.
+    pub bill_location: Location,
+    /// Service location.
+    pub ship_location: Location,
+    /// The ledger's totals.
+    pub totals: LedgerTotals,
+    /// Derived from the packages.
+    pub status: CustomerStatus,
+    /// E-mail addresses that get invoices.
+    pub invoice_emails: Vec<String>,
+}
+
+/// Reads a [`CustomerCard`] in one query and no transaction (this is the
+/// back-office's hottest read): the record with both locations, the ledger
+/// sums, the facts status derives from, and the invoice e-mails, each as a
+/// subselect. The e-mail aggregate is the one part whose SQL differs by
+/// backend (`group_concat` / `string_agg`).
+///
+/// # Errors
+/// [`Error::NotFound`] when there is no such customer.
+pub async fn customer_card(
+    conn: &mut Conn,
+    backend: Backend,
+    custnum: i64,
+) -> Result<CustomerCard> {
+    static SQL: [std::sync::OnceLock<String>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let sql = SQL[usize::from(backend == Backend::Postgres)].get_or_init(|| card_sql(backend));
+    let row = sqlx::query(sql)
+        .bind(custnum)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let text = |idx: usize| row.get::<Option<String>, _>(idx).unwrap_or_default();
+    let customer = Customer {
+        custnum: row.get(0),
+        agentnum: row.get(1),
+        agent_custid: text(2),
+        refnum: row.get(3),
+        classnum: row.get(4),
+        salesnum: row.get(5),
+        usernum: row.get(6),
+        first: text(7),
+        last: text(8),
+        company: text(9),
+        daytime: text(10),
+        night: text(11),
+        fax: text(12),
+        mobile: text(13),
+        referral_custnum: row.get(14),
+        bill_locationnum: row.get::<Option<i64>, _>(15).unwrap_or_default(),
+        ship_locationnum: row.get::<Option<i64>, _>(16).unwrap_or_default(),
+        postal_invoice: text(17) == "Y",
+        ..Customer::default()
+    };
+    let address = |at: usize| Location {
+        locationnum: row.get::<Option<i64>, _>(at).unwrap_or_default(),
+        address1: text(at + 1),
+        address2: text(at + 2),
+        city: text(at + 3),
+        county: text(at + 4),
+        state: text(at + 5),
+        zip: text(at + 6),
+        country: text(at + 7),
+        ..Location::default()
+    };
+    let bill_location = address(18);
+    let ship_location = address(26);
+    let at = 34;
+    let totals = LedgerTotals {
+        charged: Money::from_cents(row.get(at)),
+        paid: Money::from_cents(row.get(at + 1)),
+        credited: Money::from_cents(row.get(at + 2)),
+        refunded: Money::from_cents(row.get(at + 3)),
+    };
+    let flag = |idx: usize| row.get::<i64, _>(at + 4 + idx) != 0;
+    let status = CustomerStatus::from_flags(
+        flag(0),
+        flag(1),
+        flag(2),
+        flag(3),
+        flag(4),
+        flag(5),
+        flag(6),
+    );
+    let emails: Option<String> = row.get(at + 11);
+    let mut invoice_emails: Vec<String> = emails
+        .unwrap_or_default()
+        .split('\n')
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+        .collect();
+    invoice_emails.sort();
+    Ok(CustomerCard {
+        customer,
+        bill_location,
+        ship_location,
+        totals,
+        status,
+        invoice_emails,
+    })
+}
+
+/// The one statement of [`customer_card`] for `backend`.
+fn card_sql(backend: Backend) -> String {
+    // Only what customer_info shows: every column read costs an allocation.
+    const CARD_CUSTOMER: &str = "custnum, agentnum, agent_custid, refnum, classnum, salesnum, usernum, first, last, \
+        company, daytime, night, fax, mobile, referral_custnum, bill_locationnum, ship_locationnum, postal_invoice";
+    const CARD_LOCATION: &str =
+        "locationnum, address1, address2, city, county, state, zip, country";
+    let columns = |alias: &str, list: &str| {
+        list.split(',')
+            .map(|c| format!("{alias}.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let packages =
+        "FROM cust_pkg p JOIN part_pkg d ON d.pkgpart = p.pkgpart WHERE p.custnum = c.custnum";
+    let exists = |condition: &str| {
+        format!("CASE WHEN EXISTS (SELECT 1 {packages} AND {condition}) THEN 1 ELSE 0 END")
+    };
+    let emails = match backend {
+        Backend::Sqlite => "(SELECT group_concat(emailaddress, char(10)) FROM cust_contact_email WHERE custnum = c.custnum AND invoice_dest = 'Y')",
+        Backend::Postgres => "(SELECT string_agg(emailaddress, chr(10)) FROM cust_contact_email WHERE custnum = c.custnum AND invoice_dest = 'Y')",
+    };
+    format!(
+        "SELECT {customer}, {bill}, {ship}, \
+         CAST((SELECT COALESCE(SUM(charged), 0) FROM cust_bill WHERE custnum = c.custnum) AS BIGINT), \
+         CAST((SELECT COALESCE(SUM(paid), 0) FROM cust_pay WHERE custnum = c.custnum) AS BIGINT), \
+         CAST((SELECT COALESCE(SUM(amount), 0) FROM cust_credit WHERE custnum = c.custnum) AS BIGINT), \
+         CAST((SELECT COALESCE(SUM(refund), 0) FROM cust_refund WHERE custnum = c.custnum) AS BIGINT), \
+         {any}, {active}, {ordered}, {inactive}, {suspended}, {recurring_uncancelled}, {cancelled}, {emails} \
+         FROM cust_main c LEFT JOIN cust_location b ON b.locationnum = c.bill_locationnum \
+         LEFT JOIN cust_location s ON s.locationnum = c.ship_locationnum WHERE c.custnum = $1",
+        customer = columns("c", CARD_CUSTOMER),
+        bill = columns("b", CARD_LOCATION),
+        ship = columns("s", CARD_LOCATION),
+        any = exists("1 = 1"),
+        active = exists("d.freq <> '0' AND p.setup IS NOT NULL AND p.cancel IS NULL AND p.susp IS NULL"),
+        ordered = exists("p.setup IS NULL AND p.cancel IS NULL AND p.susp IS NULL"),
+        inactive = exists("d.freq = '0' AND p.setup IS NOT NULL AND p.cancel IS NULL AND p.susp IS NULL"),
+        suspended = exists("p.susp IS NOT NULL AND p.setup IS NOT NULL AND p.cancel IS NULL"),
+        recurring_uncancelled = exists("d.freq <> '0' AND p.cancel IS NULL"),
+        cancelled = exists("p.cancel IS NOT NULL"),
+    )
+}
+
+impl Store {
+    /// [`customer_card`] on a pooled reader connection.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when there is no such customer.
+    pub async fn customer_card(&self, custnum: i64) -> Result<CustomerCard> {
+        let mut conn = self.read.acquire().await?;
+        customer_card(&mut conn, self.backend, custnum).await
     }
 }

@@ -19,6 +19,7 @@
 //! - `referral`: advertising sources and the e-mail opt-out.
 //! - `service`: mail accounts of packages and the exports of their definitions.
 //! - `jobs`: the durable export job queue.
+//! - `export_lock`: the per-customer lock export work takes across processes.
 //! - `ledger`: invoices, payments, credits, refunds, applications, balance.
 //! - `payment_api`: what the back-office ledger methods look up around the
 //!   ledger: customer lock, API settings, idempotency keys, reasons, phone
@@ -46,6 +47,7 @@ pub mod crypto;
 pub mod customer;
 pub mod customer_update;
 mod error;
+pub mod export_lock;
 pub mod gateway;
 pub mod group;
 pub mod invoice_doc;
@@ -203,7 +205,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await?;
-        let read = pragmas(AnyPoolOptions::new().max_connections(8))
+        let read = pragmas(AnyPoolOptions::new().max_connections(4))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;

@@ -31,6 +31,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_exports.sql"),
         include_str!("../migrations/postgres/0003_exports.sql"),
     ),
+    (
+        4,
+        "ledger_sums",
+        include_str!("../migrations/sqlite/0004_ledger_sums.sql"),
+        include_str!("../migrations/postgres/0004_ledger_sums.sql"),
+    ),
+    (
+        5,
+        "service suspension",
+        include_str!("../migrations/sqlite/0005_service_suspension.sql"),
+        include_str!("../migrations/postgres/0005_service_suspension.sql"),
+    ),
 ];
 
 #[derive(Debug)]

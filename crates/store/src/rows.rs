@@ -12,30 +12,40 @@ pub(crate) const LOCATION_COLUMNS: &str = "locationnum, custnum, locationname, a
     location_type, location_number, location_kind, incorporated, disabled";
 
 pub(crate) fn location(row: &AnyRow) -> Location {
+    location_at(row, 0)
+}
+
+/// Reads [`LOCATION_COLUMNS`] starting at column `at`; a row of a LEFT JOIN
+/// that matched nothing gives an empty location.
+pub(crate) fn location_at(row: &AnyRow, at: usize) -> Location {
+    let text = |idx: usize| row.get::<Option<String>, _>(at + idx).unwrap_or_default();
+    let Some(locationnum) = row.get::<Option<i64>, _>(at) else {
+        return Location::default();
+    };
     Location {
-        locationnum: row.get(0),
-        custnum: row.get::<Option<i64>, _>(1).unwrap_or_default(),
-        locationname: row.get(2),
-        address1: row.get(3),
-        address2: row.get(4),
-        city: row.get(5),
-        county: row.get(6),
-        state: row.get(7),
-        zip: row.get(8),
-        country: row.get(9),
-        latitude: row.get(10),
-        longitude: row.get(11),
-        coord_auto: row.get(12),
-        addr_clean: row.get(13),
-        geocode: row.get(14),
-        district: row.get(15),
-        censustract: row.get(16),
-        censusyear: row.get(17),
-        location_type: row.get(18),
-        location_number: row.get(19),
-        location_kind: row.get(20),
-        incorporated: row.get(21),
-        disabled: row.get::<String, _>(22) == "Y",
+        locationnum,
+        custnum: row.get::<Option<i64>, _>(at + 1).unwrap_or_default(),
+        locationname: text(2),
+        address1: text(3),
+        address2: text(4),
+        city: text(5),
+        county: text(6),
+        state: text(7),
+        zip: text(8),
+        country: text(9),
+        latitude: text(10),
+        longitude: text(11),
+        coord_auto: text(12),
+        addr_clean: text(13),
+        geocode: text(14),
+        district: text(15),
+        censustract: text(16),
+        censusyear: text(17),
+        location_type: text(18),
+        location_number: text(19),
+        location_kind: text(20),
+        incorporated: text(21),
+        disabled: text(22) == "Y",
     }
 }
 

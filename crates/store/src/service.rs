@@ -33,8 +33,10 @@ pub struct Account {
     pub password_encoding: PasswordEncoding,
     /// Full name (GECOS).
     pub finger: String,
-    /// The package is suspended.
+    /// Suspended: its package is, or it is on its own (`service_suspended`).
     pub suspended: bool,
+    /// Suspended on its own, not with its package (`svc_acct.susp`).
+    pub service_suspended: bool,
 }
 
 impl std::fmt::Debug for Account {
@@ -58,7 +60,7 @@ impl Account {
 
 const ACCOUNT_SELECT: &str =
     "SELECT a.svcnum, s.pkgnum, p.custnum, s.svcpart, a.username, a.domsvc, d.domain, a.password, \
-     a.password_encoding, a.finger, p.susp FROM svc_acct a JOIN cust_svc s ON s.svcnum = a.svcnum \
+     a.password_encoding, a.finger, p.susp, a.susp FROM svc_acct a JOIN cust_svc s ON s.svcnum = a.svcnum \
      JOIN cust_pkg p ON p.pkgnum = s.pkgnum JOIN svc_domain d ON d.svcnum = a.domsvc";
 
 fn account_row(row: &sqlx::any::AnyRow) -> Result<Account> {
@@ -75,7 +77,9 @@ fn account_row(row: &sqlx::any::AnyRow) -> Result<Account> {
         password_encoding: PasswordEncoding::parse(&encoding)
             .ok_or_else(|| Error::Corrupt(format!("password encoding {encoding}")))?,
         finger: row.get(9),
-        suspended: row.get::<Option<i64>, _>(10).is_some(),
+        suspended: row.get::<Option<i64>, _>(10).is_some()
+            || row.get::<Option<i64>, _>(11).is_some(),
+        service_suspended: row.get::<Option<i64>, _>(11).is_some(),
     })
 }
 
@@ -103,6 +107,28 @@ pub async fn accounts_of_customer(conn: &mut Conn, custnum: i64) -> Result<Vec<A
         .iter()
         .map(account_row)
         .collect()
+}
+
+/// Every mail account named `username` (in any domain), by `svcnum`.
+pub async fn accounts_named(conn: &mut Conn, username: &str) -> Result<Vec<Account>> {
+    let sql = format!("{ACCOUNT_SELECT} WHERE a.username = $1 ORDER BY a.svcnum");
+    sqlx::query(&sql)
+        .bind(username.to_ascii_lowercase())
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(account_row)
+        .collect()
+}
+
+/// Suspends a mail account on its own at `when`, or lifts that (`None`).
+pub async fn set_service_suspended(conn: &mut Conn, svcnum: i64, when: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE svc_acct SET susp = $1 WHERE svcnum = $2")
+        .bind(when)
+        .bind(svcnum)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Every mail account of a package, by `svcnum`.

@@ -215,6 +215,36 @@ async fn seed(store: &Store) -> Result<i64> {
     Ok(custnum)
 }
 
+/// The ceiling router: the same HTTP stack answering a fixed XML-RPC
+/// response to every request.
+fn ceiling_router() -> Router {
+    let fixed = Bytes::from(bursar_rpc::xmlrpc::encode_response(
+        &bursar_rpc::Reply::error("").with("paynum", "17"),
+    ));
+    Router::new().fallback(move || {
+        let fixed = fixed.clone();
+        async move { ([(CONTENT_TYPE, "text/xml")], fixed) }
+    })
+}
+
+/// `bursar bench ceiling --listen ADDR`: serves only the ceiling, until
+/// interrupted.
+pub async fn bench_ceiling(listen: &str) -> Result<ExitCode> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    eprintln!(
+        "ceiling on http://{}/ (Ctrl-C to stop)",
+        listener.local_addr()?
+    );
+    axum::serve(listener, ceiling_router())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `bursar bench backoffice`.
 pub async fn bench_backoffice(seconds: u64) -> Result<ExitCode> {
     let dir = tempfile::tempdir().context("temporary folder")?;

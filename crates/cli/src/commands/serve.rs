@@ -1,6 +1,7 @@
 //! `bursar serve`: initialise when needed, guard the data folder with an
 //! advisory lock (SQLite only: several servers may share PostgreSQL), bind
-//! both listeners and serve until SIGINT or SIGTERM.
+//! both listeners, run the export job queue beside them, and serve until
+//! SIGINT or SIGTERM.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -55,7 +56,18 @@ pub async fn serve(config: &Path) -> Result<ExitCode> {
         backoffice: Arc::new(loaded.backoffice_settings()?),
         calendar: Arc::new(loaded.billing_calendar()?),
     };
-    bursar_server::serve(ctx, backoffice, public, shutdown_signal()).await?;
+    // The export job queue runs beside the listeners until shutdown.
+    let (stop_queue, queue_stop) = tokio::sync::watch::channel(false);
+    let registry = Arc::new(bursar_export::Registry::new());
+    let queue = tokio::spawn(super::export::run_queue(
+        store.clone(),
+        registry,
+        queue_stop,
+    ));
+    let served = bursar_server::serve(ctx, backoffice, public, shutdown_signal()).await;
+    let _ = stop_queue.send(true);
+    let _ = queue.await;
+    served?;
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -4,5 +4,7 @@
 mod billing;
 mod catalog;
 mod compat;
+mod durability;
+mod exports;
 mod serve;
 mod support;

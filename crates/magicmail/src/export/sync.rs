@@ -6,9 +6,24 @@
 
 use crate::model::contains_ci;
 
-use super::{warn, MagicMailExport};
+use super::insert::wanted_packages;
+use super::{warn, CustomerFacts, MagicMailExport};
 
 impl MagicMailExport {
+    /// Package sync on its own, for repairs: the master of `account` gets
+    /// exactly what `customer`'s magic services want. Returns the warnings
+    /// (none when everything went through).
+    pub async fn sync_account_packages(
+        &self,
+        customer: &CustomerFacts,
+        account: &str,
+    ) -> Vec<String> {
+        let wanted = wanted_packages(customer, None, None);
+        let mut warnings = Vec::new();
+        self.sync_packages(account, &wanted, &mut warnings).await;
+        warnings
+    }
+
     /// Puts `wanted` on the master of `account` and takes everything else
     /// off, collecting problems in `warnings`.
     pub(super) async fn sync_packages(

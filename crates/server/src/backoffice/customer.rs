@@ -247,7 +247,7 @@ pub(crate) async fn update_customer(ctx: &Ctx, args: Args) -> Result<Reply, ApiE
 pub(crate) async fn customer_info(ctx: &Ctx, args: Args) -> Result<Reply, ApiError> {
     let unknown = || ApiError::refused("Unknown custnum");
     let custnum = id(args.text("custnum")).ok_or_else(unknown)?;
-    let details = match ctx.store.customer_details(custnum).await {
+    let details = match ctx.store.customer_card(custnum).await {
         Err(bursar_store::Error::NotFound) => return Err(unknown()),
         other => other?,
     };
@@ -273,16 +273,20 @@ pub(crate) async fn customer_info(ctx: &Ctx, args: Args) -> Result<Reply, ApiErr
     reply.push("classnum", opt(c.classnum));
     reply.push("usernum", c.usernum.to_string());
     reply.push("referral_custnum", opt(c.referral_custnum));
-    for (prefix, location) in [
-        ("", &details.bill_location),
-        ("ship_", &details.ship_location),
-    ] {
-        for name in location::ADDRESS_KEYS {
-            reply.push(
-                format!("{prefix}{name}"),
-                location::stored_field(location, name),
-            );
-        }
+    const SHIP_KEYS: [&str; 7] = [
+        "ship_address1",
+        "ship_address2",
+        "ship_city",
+        "ship_county",
+        "ship_state",
+        "ship_zip",
+        "ship_country",
+    ];
+    for name in location::ADDRESS_KEYS {
+        reply.push(name, location::stored_field(&details.bill_location, name));
+    }
+    for (name, shown) in location::ADDRESS_KEYS.iter().zip(SHIP_KEYS) {
+        reply.push(shown, location::stored_field(&details.ship_location, name));
     }
     reply.push("invoicing_list", details.invoice_emails.join(", "));
     reply.push("postal_invoicing", if c.postal_invoice { "1" } else { "" });

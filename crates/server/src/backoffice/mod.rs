@@ -152,7 +152,18 @@ fn resolve(ctx: &Ctx, wire_name: &str) -> Result<&'static Method, String> {
 /// Runs one call as both transports do (tests and benchmarks call it
 /// directly): resolves the method, checks the secret, runs the service
 /// function and shapes its error; counts it in the metrics.
-pub async fn dispatch(ctx: &Ctx, wire_name: &str, mut args: Args) -> Outcome {
+pub async fn dispatch(ctx: &Ctx, wire_name: &str, args: Args) -> Outcome {
+    // One span per call, with the method and its outcome (never the
+    // secret); at debug level so that it costs nothing unless asked for.
+    let span = tracing::debug_span!(
+        "backoffice_call",
+        method = tracing::field::Empty,
+        outcome = tracing::field::Empty
+    );
+    tracing::Instrument::instrument(dispatch_inner(ctx, wire_name, args), span).await
+}
+
+async fn dispatch_inner(ctx: &Ctx, wire_name: &str, mut args: Args) -> Outcome {
     let started = Instant::now();
     let method = match resolve(ctx, wire_name) {
         Ok(method) => method,
@@ -204,12 +215,21 @@ pub async fn dispatch(ctx: &Ctx, wire_name: &str, mut args: Args) -> Outcome {
     }
 }
 
-fn observe(ctx: &Ctx, method: &str, outcome: &str, started: Instant) {
+fn observe(ctx: &Ctx, method: &'static str, outcome: &'static str, started: Instant) {
+    let span = tracing::Span::current();
+    span.record("method", method);
+    span.record("outcome", outcome);
+    tracing::debug!(
+        method,
+        outcome,
+        micros = started.elapsed().as_micros() as u64,
+        "back-office call"
+    );
     ctx.metrics.observe(
         RequestLabels {
             face: "backoffice",
-            route: method.to_string(),
-            outcome: outcome.to_string(),
+            route: method.into(),
+            outcome: outcome.into(),
         },
         started.elapsed().as_secs_f64(),
     );

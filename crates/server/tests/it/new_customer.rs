@@ -3,6 +3,9 @@
 //! location sharing, typed zips, payment methods, invoicing lists. Also the
 //! helpers the other customer test files share.
 
+/// Argument pairs of one table row.
+type Pairs = &'static [(&'static str, &'static str)];
+
 use std::sync::Arc;
 
 use bursar_rpc::{Args, Reply, ReplyValue, ScalarType, Value};
@@ -465,7 +468,7 @@ async fn valid_variations_are_accepted() {
 #[tokio::test]
 async fn payment_types_are_stored_with_their_masks() {
     // (changes, payby, paymask, paycardtype, paydate)
-    let cases: &[(&[(&str, &str)], &str, &str, &str, &str)] = &[
+    let cases: &[(Pairs, &str, &str, &str, &str)] = &[
         (&[], "CARD", "411111xxxxxx1111", "VISA card", "2019-11-01"),
         (
             &[("payby", "CHEK"), ("payinfo", "12345689@123456789")],

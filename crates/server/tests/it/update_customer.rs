@@ -2,6 +2,9 @@
 //! present/absent contract, address merging, service-location moves with
 //! their packages, payment method changes and the exact invoicing list.
 
+/// Argument pairs of one table row.
+type Pairs = &'static [(&'static str, &'static str)];
+
 use bursar_core::frequency::Frequency;
 use bursar_core::model::PackageDef;
 use bursar_core::Money;
@@ -143,7 +146,7 @@ async fn the_spec_example_sets_the_phone_and_makes_the_invoicing_list_exact() {
 async fn invoicing_destinations_become_exactly_the_new_list() {
     // (update pairs, expected invoicing_list, expected postal_invoicing),
     // each applied to a fresh customer with tofu@example.com and POST.
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    let cases: &[(Pairs, &str, &str)] = &[
         (&[("first", "Tofu")], "tofu@example.com", "1"),
         (&[("invoicing_list", "a@x.com, POST")], "a@x.com", "1"),
         (

@@ -163,12 +163,20 @@ pub(super) async fn collect_batch(
 
     // What the customers owe now, their packages and dunning marks, read
     // again under the lock.
-    let (first, last) = (custnums[0], custnums[custnums.len() - 1]);
-    let wanted: HashSet<i64> = custnums.iter().copied().collect();
-    let open = read::open_items(&mut tx, read::OPEN_INVOICES, first, last).await?;
-    let totals = read_balances(&mut tx, first, last).await?;
-    let packages = read_packages(&mut tx, first, last, &wanted).await?;
-    let marks = read_marks(&mut tx, first, last).await?;
+    let mut open: HashMap<i64, Vec<OpenItem>> = HashMap::new();
+    for row in by_customers(&mut tx, read::OPEN_INVOICES, &custnums).await? {
+        let item = OpenItem {
+            num: row.get(0),
+            date: row.get(2),
+            left: Money::from_cents(row.get(3)),
+        };
+        if item.left.is_positive() {
+            open.entry(row.get(1)).or_default().push(item);
+        }
+    }
+    let totals = read_balances(&mut tx, &custnums).await?;
+    let packages = read_packages(&mut tx, &custnums).await?;
+    let marks = read_marks(&mut tx, &custnums).await?;
 
     let mut payment_rows = Vec::new();
     let mut works = Vec::new();
@@ -239,18 +247,39 @@ async fn update_attempts(conn: &mut Conn, rows: &[Vec<Val>]) -> Result<()> {
     Ok(())
 }
 
-/// Balances of the customers in a custnum range.
-async fn read_balances(conn: &mut Conn, first: i64, last: i64) -> Result<HashMap<i64, Money>> {
+/// Runs `sql`, written for a custnum range (`BETWEEN $1 AND $2`), for the
+/// customers `custnums` instead (`IN (…)`), in chunks.
+async fn by_customers(
+    conn: &mut Conn,
+    sql: &str,
+    custnums: &[i64],
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let mut rows = Vec::new();
+    for chunk in custnums.chunks(500) {
+        let sql = sql.replace(
+            "BETWEEN $1 AND $2",
+            &format!("IN ({})", in_list(1, chunk.len())),
+        );
+        let mut query = sqlx::query(&sql);
+        for custnum in chunk {
+            query = query.bind(*custnum);
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
+/// Balances of the customers `custnums`.
+async fn read_balances(conn: &mut Conn, custnums: &[i64]) -> Result<HashMap<i64, Money>> {
     let mut balances: HashMap<i64, Money> = HashMap::new();
-    for row in sqlx::query(
+    for row in by_customers(
+        conn,
         "SELECT custnum, CAST(SUM(charged) AS BIGINT) FROM cust_bill WHERE custnum BETWEEN $1 AND $2 GROUP BY custnum \
          UNION ALL SELECT custnum, CAST(-SUM(paid) AS BIGINT) FROM cust_pay WHERE custnum BETWEEN $1 AND $2 GROUP BY custnum \
          UNION ALL SELECT custnum, CAST(-SUM(amount) AS BIGINT) FROM cust_credit WHERE custnum BETWEEN $1 AND $2 GROUP BY custnum \
          UNION ALL SELECT custnum, CAST(SUM(refund) AS BIGINT) FROM cust_refund WHERE custnum BETWEEN $1 AND $2 GROUP BY custnum",
+        custnums,
     )
-    .bind(first)
-    .bind(last)
-    .fetch_all(conn)
     .await?
     {
         *balances.entry(row.get(0)).or_insert(Money::ZERO) += Money::from_cents(row.get(1));
@@ -258,12 +287,10 @@ async fn read_balances(conn: &mut Conn, first: i64, last: i64) -> Result<HashMap
     Ok(balances)
 }
 
-/// Uncancelled packages of the customers `wanted` (within a custnum range).
+/// Uncancelled packages of the customers `custnums`.
 async fn read_packages(
     conn: &mut Conn,
-    first: i64,
-    last: i64,
-    wanted: &HashSet<i64>,
+    custnums: &[i64],
 ) -> Result<HashMap<i64, Vec<BatchPackage>>> {
     let sql = format!(
         "SELECT {PACKAGE_COLUMNS}, waive_setup FROM cust_pkg WHERE custnum BETWEEN $1 AND $2 \
@@ -271,39 +298,27 @@ async fn read_packages(
     );
     let n_columns = PACKAGE_COLUMNS.split(',').count();
     let mut packages: HashMap<i64, Vec<BatchPackage>> = HashMap::new();
-    for row in sqlx::query(&sql)
-        .bind(first)
-        .bind(last)
-        .fetch_all(conn)
-        .await?
-    {
+    for row in by_customers(conn, &sql, custnums).await? {
         let package = rows::package(&row);
-        if wanted.contains(&package.custnum) {
-            packages
-                .entry(package.custnum)
-                .or_default()
-                .push(BatchPackage {
-                    package,
-                    waive_setup: row.get::<String, _>(n_columns) == "Y",
-                });
-        }
+        packages
+            .entry(package.custnum)
+            .or_default()
+            .push(BatchPackage {
+                package,
+                waive_setup: row.get::<String, _>(n_columns) == "Y",
+            });
     }
     Ok(packages)
 }
 
-/// Dunning marks of the customers in a custnum range.
-async fn read_marks(
-    conn: &mut Conn,
-    first: i64,
-    last: i64,
-) -> Result<HashMap<i64, Vec<DunningMark>>> {
+/// Dunning marks of the customers `custnums`.
+async fn read_marks(conn: &mut Conn, custnums: &[i64]) -> Result<HashMap<i64, Vec<DunningMark>>> {
     let mut marks: HashMap<i64, Vec<DunningMark>> = HashMap::new();
-    for row in sqlx::query(
+    for row in by_customers(
+        conn,
         "SELECT pkgnum, custnum, susp FROM cust_pkg_dunning WHERE custnum BETWEEN $1 AND $2",
+        custnums,
     )
-    .bind(first)
-    .bind(last)
-    .fetch_all(conn)
     .await?
     {
         marks.entry(row.get(1)).or_default().push(DunningMark {

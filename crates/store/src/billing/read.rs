@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use sqlx::Row;
 
 use super::{BillingOptions, Selection};
-use crate::rows::{self, CUSTOMER_COLUMNS, LOCATION_COLUMNS, PACKAGE_COLUMNS};
+use crate::rows::{self, PACKAGE_COLUMNS};
 use crate::{Backend, Conn, Result, Store};
 
 /// A customer of the batch and its encrypted `payinfo`.
@@ -146,7 +146,7 @@ pub(super) async fn read_batch(
     let customer_rows = match selection {
         Selection::After(after) => {
             let sql = format!(
-                "SELECT {CUSTOMER_COLUMNS}, payinfo FROM cust_main WHERE custnum > $1 ORDER BY custnum LIMIT $2{for_update}"
+                "SELECT {BILLING_CUSTOMER_COLUMNS} FROM cust_main WHERE custnum > $1 ORDER BY custnum LIMIT $2{for_update}"
             );
             sqlx::query(&sql)
                 .bind(after)
@@ -156,7 +156,7 @@ pub(super) async fn read_batch(
         }
         Selection::Only(custnum) => {
             let sql = format!(
-                "SELECT {CUSTOMER_COLUMNS}, payinfo FROM cust_main WHERE custnum = $1{for_update}"
+                "SELECT {BILLING_CUSTOMER_COLUMNS} FROM cust_main WHERE custnum = $1{for_update}"
             );
             sqlx::query(&sql)
                 .bind(custnum)
@@ -164,14 +164,7 @@ pub(super) async fn read_batch(
                 .await?
         }
     };
-    let n_columns = CUSTOMER_COLUMNS.split(',').count();
-    let customers: Vec<BatchCustomer> = customer_rows
-        .iter()
-        .map(|row| BatchCustomer {
-            customer: rows::customer(row),
-            payinfo: row.get(n_columns),
-        })
-        .collect();
+    let customers: Vec<BatchCustomer> = customer_rows.iter().map(billing_customer).collect();
     let (Some(first), Some(last)) = (customers.first(), customers.last()) else {
         return Ok(None);
     };
@@ -207,15 +200,23 @@ pub(super) async fn read_batch(
             });
     }
 
-    let sql =
-        format!("SELECT {LOCATION_COLUMNS} FROM cust_location WHERE custnum BETWEEN $1 AND $2");
-    for row in sqlx::query(&sql)
-        .bind(first)
-        .bind(last)
-        .fetch_all(&mut *conn)
-        .await?
+    // Only what taxes look at: a batch reads many locations.
+    for row in sqlx::query(
+        "SELECT locationnum, country, state, county, city FROM cust_location WHERE custnum BETWEEN $1 AND $2",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await?
     {
-        let location = rows::location(&row);
+        let location = Location {
+            locationnum: row.get(0),
+            country: row.get(1),
+            state: row.get(2),
+            county: row.get(3),
+            city: row.get(4),
+            ..Location::default()
+        };
         data.locations.insert(location.locationnum, location);
     }
 
@@ -298,6 +299,30 @@ pub(super) async fn read_batch(
         cache.tax_rates = Some(load_tax_rates(conn).await?);
     }
     Ok(Some(data))
+}
+
+/// The `cust_main` columns billing uses, in [`billing_customer`]'s order
+/// (a batch reads many customers, so no more than these).
+const BILLING_CUSTOMER_COLUMNS: &str =
+    "custnum, agentnum, bill_locationnum, ship_locationnum, tax_exempt, \
+    payby, paymask, paydate, payname, payinfo";
+
+fn billing_customer(row: &sqlx::any::AnyRow) -> BatchCustomer {
+    BatchCustomer {
+        customer: Customer {
+            custnum: row.get(0),
+            agentnum: row.get(1),
+            bill_locationnum: row.get::<Option<i64>, _>(2).unwrap_or_default(),
+            ship_locationnum: row.get::<Option<i64>, _>(3).unwrap_or_default(),
+            tax_exempt: row.get::<String, _>(4) == "Y",
+            payby: row.get(5),
+            paymask: row.get(6),
+            paydate: row.get(7),
+            payname: row.get(8),
+            ..Customer::default()
+        },
+        payinfo: row.get(9),
+    }
 }
 
 /// Open invoices (owed > 0) of customers in a custnum range.

@@ -27,8 +27,11 @@ pub(crate) enum Val {
 }
 
 /// `(CAST($1 AS BIGINT), CAST($2 AS TEXT), …), (…)` for `n_rows` rows of
-/// `casts.len()` columns.
-fn values_list(casts: &[&str], n_rows: usize) -> String {
+/// `casts.len()` columns. On SQLite the parameters are anonymous (`?`):
+/// SQLite looks a named parameter up by a linear scan on every bind, which
+/// makes binding a statement of thousands of `$N` quadratic (measured: three
+/// quarters of a billing run's time).
+fn values_list(casts: &[&str], n_rows: usize, anonymous: bool) -> String {
     let n_cols = casts.len();
     let mut sql = String::with_capacity(n_rows * n_cols * 24);
     for row_idx in 0..n_rows {
@@ -40,8 +43,16 @@ fn values_list(casts: &[&str], n_rows: usize) -> String {
             if col_idx > 0 {
                 sql.push_str(", ");
             }
-            let param = row_idx * n_cols + col_idx + 1;
-            sql.push_str(&format!("CAST(${param} AS {cast})"));
+            sql.push_str("CAST(");
+            if anonymous {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&(row_idx * n_cols + col_idx + 1).to_string());
+            }
+            sql.push_str(" AS ");
+            sql.push_str(cast);
+            sql.push(')');
         }
         sql.push(')');
     }
@@ -49,7 +60,8 @@ fn values_list(casts: &[&str], n_rows: usize) -> String {
 }
 
 /// Runs `statement(values)` over `rows` in chunks that stay well within
-/// both backends' parameter limits; returns the rows it returned.
+/// both backends' parameter limits; returns the rows it returned. The
+/// statement's only parameters must be those of `values`.
 pub(crate) async fn run_values(
     conn: &mut Conn,
     casts: &[&str],
@@ -57,9 +69,11 @@ pub(crate) async fn run_values(
     statement: impl Fn(&str) -> String,
 ) -> Result<Vec<AnyRow>> {
     let per_chunk = (20_000 / casts.len().max(1)).clamp(1, 500);
+    // Only the values are parameters, so positional binding is the same.
+    let anonymous = conn.backend_name().eq_ignore_ascii_case("sqlite");
     let mut returned = Vec::new();
     for chunk in rows.chunks(per_chunk) {
-        let sql = statement(&values_list(casts, chunk.len()));
+        let sql = statement(&values_list(casts, chunk.len(), anonymous));
         let mut query = sqlx::query(&sql);
         for row in chunk {
             for value in row {

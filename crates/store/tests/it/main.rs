@@ -4,6 +4,7 @@
 mod billing;
 mod catalog;
 mod customer;
+mod export_lock;
 mod group;
 mod init;
 mod jobs;
