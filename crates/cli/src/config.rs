@@ -41,8 +41,9 @@ pub struct BillingConfig {
     pub time_zone: String,
     /// `clamp` (default), `rollover` (Freeside's) or `day28`.
     pub month_end: String,
-    /// When `serve` runs billing by itself (a cron-style schedule); empty
-    /// (the default) = never: operators run `bursar bill` from cron.
+    /// When `serve` runs billing by itself: `daily HH:MM`, `hourly`,
+    /// `every Nm` or `every Nh`; empty (the default) = never: operators run
+    /// `bursar bill` from cron.
     pub schedule: String,
     /// Customers billed per transaction.
     pub batch_size: usize,

@@ -6,6 +6,7 @@ mod bench_billing;
 mod bill;
 mod export;
 mod invoice;
+mod schedule;
 mod serve;
 mod service;
 

@@ -64,9 +64,25 @@ pub async fn serve(config: &Path) -> Result<ExitCode> {
         registry,
         queue_stop,
     ));
+    // Billing runs by itself only when billing.schedule is set.
+    let billing = match super::schedule::Schedule::parse(&loaded.config.billing.schedule)? {
+        Some(schedule) => {
+            tracing::info!(?schedule, "scheduled billing is on");
+            Some(tokio::spawn(super::schedule::run_billing_schedule(
+                store.clone(),
+                loaded.clone(),
+                schedule,
+                stop_queue.subscribe(),
+            )))
+        }
+        None => None,
+    };
     let served = bursar_server::serve(ctx, backoffice, public, shutdown_signal()).await;
     let _ = stop_queue.send(true);
     let _ = queue.await;
+    if let Some(billing) = billing {
+        let _ = billing.await;
+    }
     served?;
     store.close().await;
     tracing::info!("stopped");
