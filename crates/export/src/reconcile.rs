@@ -52,12 +52,7 @@ impl Subject {
 
     /// The job payload: `custnum`, username and account id, tab-separated.
     pub fn encode(&self) -> String {
-        format!(
-            "{}\t{}\t{}",
-            self.custnum,
-            self.username,
-            self.account_id.as_deref().unwrap_or("")
-        )
+        bursar_store::jobs::resync_payload(self.custnum, &self.username, self.account_id.as_deref())
     }
 
     /// Reads a job payload back (`svcnum` is the job's own column).

@@ -214,3 +214,63 @@ impl Store {
         Ok(())
     }
 }
+
+/// The payload of a `resync` job: the customer, the username and the
+/// export's recorded id, tab-separated — enough for the worker to act once
+/// the service is gone here (bursar-export reads it back).
+pub fn resync_payload(custnum: i64, username: &str, remote_id: Option<&str>) -> String {
+    format!("{custnum}\t{username}\t{}", remote_id.unwrap_or(""))
+}
+
+/// Queues, inside the caller's transaction, a `resync` job for every mail
+/// service of `pkgnums` on every export of its definition, so that the
+/// platform follows a change made outside a service operation (billing's
+/// dunning suspension and unsuspension, expiry). With `remove_services`
+/// (cancelled packages) the services are removed here first, so that the
+/// worker unprovisions them. Returns how many jobs were queued.
+pub async fn queue_package_resyncs(
+    conn: &mut Conn,
+    pkgnums: &[i64],
+    remove_services: bool,
+    now: i64,
+) -> Result<u64> {
+    let mut queued = 0;
+    for pkgnum in pkgnums {
+        let accounts = crate::service::accounts_of_package(conn, *pkgnum).await?;
+        for account in accounts {
+            let exportnums: Vec<i64> = sqlx::query(
+                "SELECT exportnum FROM export_svc WHERE svcpart = $1 ORDER BY exportnum",
+            )
+            .bind(account.svcpart)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+            let mut payloads = Vec::with_capacity(exportnums.len());
+            for exportnum in &exportnums {
+                let remote = crate::service::remote_id(conn, account.svcnum, *exportnum).await?;
+                payloads.push((
+                    *exportnum,
+                    resync_payload(account.custnum, &account.username, remote.as_deref()),
+                ));
+            }
+            if remove_services {
+                crate::service::delete_account(conn, account.svcnum).await?;
+            }
+            for (exportnum, payload) in payloads {
+                enqueue(
+                    conn,
+                    exportnum,
+                    Some(account.svcnum),
+                    "resync",
+                    &payload,
+                    now,
+                )
+                .await?;
+                queued += 1;
+            }
+        }
+    }
+    Ok(queued)
+}

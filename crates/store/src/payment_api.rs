@@ -388,6 +388,8 @@ pub async fn unsuspend_packages(conn: &mut Conn, custnum: i64, now: i64) -> Resu
             .await?;
         unsuspended.push(package.pkgnum);
     }
+    // The platform follows through the export queue (same transaction).
+    crate::jobs::queue_package_resyncs(conn, &unsuspended, false, now).await?;
     Ok(unsuspended)
 }
 

@@ -7,6 +7,7 @@
 
 mod audit;
 mod bad_input;
+mod billing;
 mod flows;
 mod lock;
 mod matrix;

@@ -363,9 +363,9 @@ pub(super) async fn write_work(
         .flat_map(|w| w.unsuspended.iter().chain(&w.resumed).copied())
         .collect();
     let cancelled: Vec<i64> = works.iter().flat_map(|w| w.cancelled.clone()).collect();
-    on_packages_suspended(conn, &suspended).await?;
-    on_packages_unsuspended(conn, &unsuspended).await?;
-    on_packages_cancelled(conn, &cancelled).await?;
+    on_packages_suspended(conn, &suspended, now).await?;
+    on_packages_unsuspended(conn, &unsuspended, now).await?;
+    on_packages_cancelled(conn, &cancelled, now).await?;
     Ok(())
 }
 
@@ -475,19 +475,39 @@ pub(super) async fn insert_gateway_payments(
     Ok(paynums)
 }
 
-/// Export hook: packages billing suspended (dunning or `adjourn`). The
-/// export framework's suspend hooks plug in here; none run yet.
-pub(super) async fn on_packages_suspended(_conn: &mut Conn, _pkgnums: &[i64]) -> Result<()> {
-    Ok(())
+/// Export hook: packages billing suspended (dunning, `adjourn`). Their mail
+/// services are queued for a resync, in this transaction, so the platform
+/// suspends them as soon as a worker (`serve`) runs the queue.
+pub(super) async fn on_packages_suspended(
+    conn: &mut Conn,
+    pkgnums: &[i64],
+    now: i64,
+) -> Result<()> {
+    crate::jobs::queue_package_resyncs(conn, pkgnums, false, now)
+        .await
+        .map(drop)
 }
 
-/// Export hook: packages billing unsuspended (paid balance or `resume`).
-pub(super) async fn on_packages_unsuspended(_conn: &mut Conn, _pkgnums: &[i64]) -> Result<()> {
-    Ok(())
+/// Export hook: packages billing unsuspended (paid balance or `resume`):
+/// their services are queued for a resync, which reactivates them.
+pub(super) async fn on_packages_unsuspended(
+    conn: &mut Conn,
+    pkgnums: &[i64],
+    now: i64,
+) -> Result<()> {
+    crate::jobs::queue_package_resyncs(conn, pkgnums, false, now)
+        .await
+        .map(drop)
 }
 
-/// Export hook: packages billing cancelled at their expiry; services are to
-/// be unprovisioned through their exports' delete hooks here.
-pub(super) async fn on_packages_cancelled(_conn: &mut Conn, _pkgnums: &[i64]) -> Result<()> {
-    Ok(())
+/// Export hook: packages billing cancelled at their expiry. Their services
+/// are removed here and queued for a resync, which unprovisions them.
+pub(super) async fn on_packages_cancelled(
+    conn: &mut Conn,
+    pkgnums: &[i64],
+    now: i64,
+) -> Result<()> {
+    crate::jobs::queue_package_resyncs(conn, pkgnums, true, now)
+        .await
+        .map(drop)
 }
