@@ -51,6 +51,25 @@ my $status = $client->call('FS.API.package_status', secret => $secret, pkgnum =>
 check('package_status', $status->{status}, 'not yet billed');
 check('customer status', $client->call('FS.API.customer_info', secret => $secret, custnum => $custnum)->{status}, 'ordered');
 
+my $updated = $client->call('FS.API.update_customer', secret => $secret, custnum => $custnum, night => '312 555 0002');
+check('update_customer', $updated->{error}, '');
+check('night', $client->call('FS.API.customer_info', secret => $secret, custnum => $custnum)->{night}, '312-555-0002');
+my $credit = $client->call('FS.API.insert_credit', secret => $secret, custnum => $custnum, amount => 4.5, reason => 'Outage');
+check('insert_credit', $credit->{error}, '');
+my $refund = $client->call('FS.API.insert_refund', secret => $secret, paynum => $paid->{paynum}, payby => 'CASH', refund => 1.25);
+check('insert_refund of a payment', $refund->{error}, '');
+my $phone = $client->call('FS.API.insert_payment_phonenum', secret => $secret, phonenum => 3125550001, payby => 'CASH', paid => 1);
+check('phonenum beyond 32 bits is read', $phone->{error}, 'Unknown phonenum');
+check('apply', $client->call('FS.API.apply_payments_and_credits', secret => $secret, custnum => $custnum)->{error}, '');
+my $listed = $client->call('FS.API.list_customer_packages', secret => $secret, custnum => $custnum);
+check('list_customer_packages', scalar(@{$listed->{packages}}), 1);
+check('bill_now', $client->call('FS.API.bill_now', secret => $secret, custnum => $custnum)->{error}, '');
+check('balance after billing', $client->call('FS.API.customer_info', secret => $secret, custnum => $custnum)->{balance}, '-27.62');
+my $locations = $client->call('FS.API.location_info', secret => $secret, custnum => $custnum);
+check('location_info', scalar(@{$locations->{locations}}), 1);
+my $sources = $client->call('FS.API.list_advertising_sources', secret => $secret);
+check('sources', $sources->{sources}[0]{referral}, 'Direct');
+
 my $fault = eval { $client->call('FS.API.no_such', secret => $secret); 1 } ? '' : $@;
 check('unknown method faults', ($fault =~ /Failed to locate method \(no_such\)/ ? 1 : 0), 1);
 print "all ok\n";

@@ -104,6 +104,67 @@ answer = json.loads(urllib.request.urlopen(request).read())
 check("jsonrpc id", answer["id"], 7)
 check("jsonrpc result", answer["result"], call("customer_info", secret=SECRET, custnum=custnum))
 
+# Every other method, each read also over JSON-RPC (the same struct).
+def jsonrpc(method, **kwargs):
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "FS.API." + method, "params": kwargs}).encode()
+    req = urllib.request.Request(URL.rstrip("/") + "/jsonrpc", data=body, headers={"Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(req).read())["result"]
+
+
+def both(label, method, **kwargs):
+    via_xml = call(method, **kwargs)
+    check(label + " (JSON-RPC agrees)", jsonrpc(method, **kwargs), via_xml)
+    return via_xml
+
+
+check("update_customer", call("update_customer", secret=SECRET, custnum=custnum, daytime="(555) 444-9999",
+                              invoicing_list="a@example.com, b@example.com"), {"error": ""})
+info = both("customer_info after update", "customer_info", secret=SECRET, custnum=custnum)
+check("updated daytime", info["daytime"], "555-444-9999")
+check("updated invoicing_list", info["invoicing_list"], "a@example.com, b@example.com")
+check("update unknown", call("update_customer", secret=SECRET, custnum=999999), {"error": "unknown custnum 999999"})
+check("update without custnum", call("update_customer", secret=SECRET), {"error": "no customer record"})
+check("no packages yet", both("list none", "list_customer_packages", secret=SECRET, custnum=custnum), {"error": "No packages"})
+order = call("order_package", secret=SECRET, custnum=custnum, pkgpart=1)
+check("order_package", order["error"], "")
+pkgnum = order["pkgnum"]
+check("order_package refused without the secret", call("order_package", custnum=custnum, pkgpart=1),
+      {"error": "Incorrect shared secret"})
+check("package_status", both("package_status", "package_status", secret=SECRET, pkgnum=pkgnum), {"status": "not yet billed"})
+packages = both("list_customer_packages", "list_customer_packages", secret=SECRET, custnum=custnum)["packages"]
+check("listed package", (packages[0]["pkgnum"], packages[0]["pkg"]), (pkgnum, "Mail Basic"))
+check("customer_list_svcs", both("customer_list_svcs", "customer_list_svcs", secret=SECRET, custnum=custnum), {"cust_svc": []})
+moved = call("change_package_location", secret=SECRET, pkgnum=pkgnum, address1="9 New St", city="Tofutown",
+             state="CA", zip="54322", country="US")
+check("change_package_location", (moved["pkgnum"], "error" in moved), (pkgnum, False))
+check("change_package_location nothing", call("change_package_location", secret=SECRET, pkgnum=pkgnum),
+      {"error": "No changes passed to method"})
+billed = call("bill_now", secret=SECRET, custnum=custnum)
+check("bill_now", billed, {"error": ""})
+check("bill_now unknown", call("bill_now", secret=SECRET, custnum=999999), {"error": "Unknown custnum"})
+after = both("customer_info after billing", "customer_info", secret=SECRET, custnum=custnum)
+check("status after billing", (after["status"], after["statuscolor"]), ("active", "00CC00"))
+check("package active", call("package_status", secret=SECRET, pkgnum=pkgnum), {"status": "active"})
+added = call("add_advertising_source", secret=SECRET,
+             source={"referral": "API test referral", "disabled": "", "agentnum": "", "title": "API test title"})
+check("add_advertising_source", (added["referral"], "error" in added), ("API test referral", False))
+edited = call("edit_advertising_source", secret=SECRET, refnum=added["refnum"], source={"referral": "Edit referral"})
+check("edit_advertising_source", (edited["referral"], edited["title"]), ("Edit referral", "API test title"))
+check("add_advertising_source empty", call("add_advertising_source", secret=SECRET, source={"referral": ""}),
+      {"error": "Illegal or empty (text) referral: "})
+check("email_opt_out", call("email_opt_out", secret=SECRET, address="a@example.com"), {"error": ""})
+check("opted out", call("customer_info", secret=SECRET, custnum=custnum)["invoicing_list"], "b@example.com")
+check("email_opt_out without @", call("email_opt_out", secret=SECRET, address="nobody"), {"error": "No e-mail address specified"})
+for method in ["insert_payment_phonenum", "insert_credit_phonenum", "insert_refund_phonenum"]:
+    check(method + " unknown", call(method, secret=SECRET, phonenum="3125550001", payby="CASH", paid="1", amount="1", refund="1"),
+          {"error": "Unknown phonenum"})
+json_paid = jsonrpc("insert_payment", secret=SECRET, custnum=int(custnum), payby="CASH", paid=12.5)
+check("insert_payment over JSON-RPC", (json_paid["error"], json_paid["paynum"] != ""), ("", True))
+check("JSON-RPC wrong secret is a result", jsonrpc("insert_credit", secret="bad", custnum=1, amount="1"),
+      {"error": "Incorrect shared secret"})
+check("JSON-RPC insert_credit error", jsonrpc("insert_credit", secret=SECRET, custnum=999999, amount="1"),
+      {"error": "Unknown custnum 999999", "crednum": ""})
+
 # HTTP/1.0 gets its answer and the connection closed.
 host, port = URL.split("//")[1].rstrip("/").split(":")
 connection = http.client.HTTPConnection(host, int(port))
