@@ -233,8 +233,6 @@ pub struct Progress {
     pub invoices: u64,
 }
 
-thread_local! { static TIMES: std::cell::RefCell<[f64; 5]> = const { std::cell::RefCell::new([0.0; 5]) }; }
-
 /// Which customers a batch takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Selection {
@@ -324,14 +322,12 @@ async fn run_batch(
     cache: &mut read::DefinitionCache,
     selection: Selection,
 ) -> Result<Option<(i64, RunReport)>> {
-    let t0 = std::time::Instant::now();
     let mut tx = store.write().await?;
     let Some(data) = read::read_batch(&mut tx, store.backend(), options, cache, selection).await?
     else {
         tx.rollback().await?;
         return Ok(None);
     };
-    let t1 = std::time::Instant::now();
     let last = data.last_custnum();
     let mut report = RunReport::default();
     let mut plans = Vec::with_capacity(data.customers.len());
@@ -345,11 +341,8 @@ async fn run_batch(
             }
         }
     }
-    let t2 = std::time::Instant::now();
     let written = write::write_plans(&mut tx, &plans, options.now).await?;
-    let t3 = std::time::Instant::now();
     tx.commit().await?;
-    let t4 = std::time::Instant::now();
     let mut charges = Vec::new();
     for plan in &plans {
         if written.failed.iter().any(|e| e.custnum == plan.custnum) {
@@ -374,17 +367,5 @@ async fn run_batch(
         let collected = collect::collect_batch(store, gateway, options, &charges).await?;
         report.add(collected);
     }
-    let t5 = std::time::Instant::now();
-    TIMES.with(|t| {
-        let mut t = t.borrow_mut();
-        t[0] += (t1 - t0).as_secs_f64();
-        t[1] += (t2 - t1).as_secs_f64();
-        t[2] += (t3 - t2).as_secs_f64();
-        t[3] += (t4 - t3).as_secs_f64();
-        t[4] += (t5 - t4).as_secs_f64();
-        if last % 10000 == 0 {
-            eprintln!("TIMES read plan write commit collect {:?}", *t);
-        }
-    });
     Ok(Some((last, report)))
 }
