@@ -161,24 +161,7 @@ pub async fn add_account(
     .await?;
     let account = service::account(&mut tx, svcnum).await?;
     let exports = service::exports_of_svcpart(&mut tx, store, request.svcpart).await?;
-    let follow_up = match hooks::run(
-        &mut tx,
-        store,
-        registry,
-        &exports,
-        Hook::Insert,
-        None,
-        Some(&account),
-    )
-    .await
-    {
-        Ok(follow_up) => follow_up,
-        Err(failure) => {
-            drop(tx);
-            return Err(fail(store, failure).await);
-        }
-    };
-    commit_or_undo(
+    run_and_commit(
         store,
         registry,
         tx,
@@ -186,11 +169,33 @@ pub async fn add_account(
         Hook::Insert,
         None,
         Some(&account),
-        &follow_up,
     )
     .await?;
     tracing::info!(svcnum, pkgnum = request.pkgnum, "mail account added");
     Ok(svcnum)
+}
+
+/// Runs `hook` on every export inside `tx`, then commits (see
+/// [`commit_or_undo`]); a hook failure rolls `tx` back and queues its
+/// repairs.
+async fn run_and_commit(
+    store: &Store,
+    registry: &Registry,
+    mut tx: Tx,
+    exports: &[ExportDef],
+    hook: Hook,
+    old: Option<&Account>,
+    new: Option<&Account>,
+) -> Result<(), ServiceError> {
+    match hooks::run(&mut tx, store, registry, exports, hook, old, new).await {
+        Ok(follow_up) => {
+            commit_or_undo(store, registry, tx, exports, hook, old, new, &follow_up).await
+        }
+        Err(failure) => {
+            drop(tx);
+            Err(fail(store, failure).await)
+        }
+    }
 }
 
 /// Commits with the follow-up resyncs; if the commit fails after the
@@ -270,24 +275,7 @@ pub async fn edit_account(
     }
     service::update_account(&mut tx, &new).await?;
     let exports = service::exports_of_svcpart(&mut tx, store, old.svcpart).await?;
-    let follow_up = match hooks::run(
-        &mut tx,
-        store,
-        registry,
-        &exports,
-        Hook::Replace,
-        Some(&old),
-        Some(&new),
-    )
-    .await
-    {
-        Ok(follow_up) => follow_up,
-        Err(failure) => {
-            drop(tx);
-            return Err(fail(store, failure).await);
-        }
-    };
-    commit_or_undo(
+    run_and_commit(
         store,
         registry,
         tx,
@@ -295,7 +283,6 @@ pub async fn edit_account(
         Hook::Replace,
         Some(&old),
         Some(&new),
-        &follow_up,
     )
     .await
 }
@@ -405,32 +392,5 @@ pub async fn set_account_suspended(
     } else {
         Hook::Unsuspend
     };
-    let follow_up = match hooks::run(
-        &mut tx,
-        store,
-        registry,
-        &exports,
-        hook,
-        Some(&old),
-        Some(&new),
-    )
-    .await
-    {
-        Ok(follow_up) => follow_up,
-        Err(failure) => {
-            drop(tx);
-            return Err(fail(store, failure).await);
-        }
-    };
-    commit_or_undo(
-        store,
-        registry,
-        tx,
-        &exports,
-        hook,
-        Some(&old),
-        Some(&new),
-        &follow_up,
-    )
-    .await
+    run_and_commit(store, registry, tx, &exports, hook, Some(&old), Some(&new)).await
 }
