@@ -52,6 +52,7 @@ pub mod gateway;
 pub mod group;
 pub mod invoice_doc;
 pub mod jobs;
+mod json_rows;
 pub mod ledger;
 mod migrate;
 pub mod package;

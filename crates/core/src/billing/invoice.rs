@@ -10,9 +10,9 @@
 
 use super::charges::{charge_package, LineItem, PackageDates, PackageFlags};
 use super::period::BillingCalendar;
-use super::tax::{compute_taxes, TaxableItem, Untaxed};
+use super::tax::{compute_taxes, TaxTable, TaxableItem, Untaxed};
 use super::BillingError;
-use crate::model::{Customer, CustomerPackage, Location, PackageDef, TaxRate};
+use crate::model::{Customer, CustomerPackage, Location, PackageDef};
 use crate::money::Money;
 use crate::payby::Payby;
 
@@ -70,7 +70,7 @@ pub struct CustomerBill {
 pub fn bill_customer(
     customer: &Customer,
     packages: &[PackageToBill<'_>],
-    tax_rates: &[TaxRate],
+    tax_table: &TaxTable,
     calendar: &BillingCalendar,
     now: i64,
 ) -> Result<CustomerBill, BillingError> {
@@ -92,7 +92,7 @@ pub fn bill_customer(
         lines.extend(charges.lines);
         dates.extend(charges.dates);
     }
-    let taxes = compute_taxes(tax_rates, &taxable_items)?;
+    let taxes = compute_taxes(tax_table, &taxable_items)?;
     lines.extend(taxes.lines.into_iter().map(|tax| LineItem {
         pkgnum: 0,
         setup: tax.amount,
@@ -122,6 +122,7 @@ mod tests {
     use super::*;
     use crate::billing::period::MonthEnd;
     use crate::frequency::Frequency;
+    use crate::model::TaxRate;
     use jiff::tz::TimeZone;
     use proptest::prelude::*;
 
@@ -173,8 +174,8 @@ mod tests {
         }
     }
 
-    fn rates() -> Vec<TaxRate> {
-        vec![TaxRate {
+    fn rates() -> TaxTable {
+        TaxTable::new(vec![TaxRate {
             taxnum: 1,
             country: "US".to_string(),
             state: "CA".to_string(),
@@ -182,7 +183,7 @@ mod tests {
             city: String::new(),
             name: "CA sales tax".to_string(),
             rate: "7.25".parse().unwrap(),
-        }]
+        }])
     }
 
     /// Bills `customer` for packages made of (definition, package) pairs

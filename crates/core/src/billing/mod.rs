@@ -25,7 +25,7 @@ pub use charges::{
 };
 pub use invoice::{bill_customer, CustomerBill, InvoiceDraft, PackageToBill};
 pub use period::{BillingCalendar, MonthEnd};
-pub use tax::{compute_taxes, find_tax_rates, TaxLine, TaxableItem, Taxes, Untaxed};
+pub use tax::{compute_taxes, find_tax_rates, TaxLine, TaxTable, TaxableItem, Taxes, Untaxed};
 
 use crate::money::Money;
 

@@ -11,6 +11,8 @@
 //! Exemptions (tax-exempt customers, non-taxable definitions) are the
 //! caller's: it passes only taxable amounts.
 
+use std::collections::HashMap;
+
 use rust_decimal::Decimal;
 
 use super::BillingError;
@@ -68,12 +70,70 @@ pub struct Taxes {
     pub untaxed: Vec<Untaxed>,
 }
 
+/// A locality: country, state, county and city, trimmed and upper case.
+type LocalityKey = [String; 4];
+
+/// The tax table ready for lookups: its rows, and the rows of each
+/// locality. Built once per billing run; a lookup is at most four hash
+/// probes, however long the table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaxTable {
+    rates: Vec<TaxRate>,
+    by_locality: HashMap<LocalityKey, Vec<usize>>,
+}
+
+impl TaxTable {
+    /// The table of `rates` (their order is the order of tax lines).
+    pub fn new(rates: Vec<TaxRate>) -> TaxTable {
+        let mut by_locality: HashMap<LocalityKey, Vec<usize>> = HashMap::new();
+        for (row_idx, rate) in rates.iter().enumerate() {
+            let key = [&rate.country, &rate.state, &rate.county, &rate.city].map(|p| normalize(p));
+            by_locality.entry(key).or_default().push(row_idx);
+        }
+        TaxTable { rates, by_locality }
+    }
+
+    /// The rows, in the order given.
+    pub fn rates(&self) -> &[TaxRate] {
+        &self.rates
+    }
+
+    /// Indices of the rows of the most specific locality matching
+    /// `location` (empty when none does).
+    fn matching_rows(&self, location: &Location) -> &[usize] {
+        let mut key = [
+            &location.country,
+            &location.state,
+            &location.county,
+            &location.city,
+        ]
+        .map(|p| normalize(p));
+        // Attempt k keeps the first 4 - k parts and blanks the rest.
+        for n_kept in (1..=4).rev() {
+            for part in key.iter_mut().skip(n_kept) {
+                part.clear();
+            }
+            if let Some(rows) = self.by_locality.get(&key) {
+                return rows;
+            }
+        }
+        &[]
+    }
+}
+
+impl From<Vec<TaxRate>> for TaxTable {
+    fn from(rates: Vec<TaxRate>) -> TaxTable {
+        TaxTable::new(rates)
+    }
+}
+
 /// The tax rows that apply at `location`: those of the most specific
 /// locality that has any (empty when none does).
-pub fn find_tax_rates<'a>(rates: &'a [TaxRate], location: &Location) -> Vec<&'a TaxRate> {
-    matching_rows(rates, location)
-        .into_iter()
-        .map(|row_idx| &rates[row_idx])
+pub fn find_tax_rates<'a>(table: &'a TaxTable, location: &Location) -> Vec<&'a TaxRate> {
+    table
+        .matching_rows(location)
+        .iter()
+        .map(|&row_idx| &table.rates[row_idx])
         .collect()
 }
 
@@ -82,11 +142,12 @@ pub fn find_tax_rates<'a>(rates: &'a [TaxRate], location: &Location) -> Vec<&'a 
 /// # Errors
 /// [`BillingError::AmountOutOfRange`] when a tax does not fit in money
 /// (only an absurd rate gets there).
-pub fn compute_taxes(rates: &[TaxRate], items: &[TaxableItem<'_>]) -> Result<Taxes, BillingError> {
+pub fn compute_taxes(table: &TaxTable, items: &[TaxableItem<'_>]) -> Result<Taxes, BillingError> {
+    let rates = table.rates();
     let mut taxable_per_row = vec![Money::ZERO; rates.len()];
     let mut taxes = Taxes::default();
     for item in items {
-        let rows = matching_rows(rates, item.location);
+        let rows = table.matching_rows(item.location);
         if rows.is_empty() {
             let untaxed = Untaxed {
                 pkgnum: item.pkgnum,
@@ -99,7 +160,7 @@ pub fn compute_taxes(rates: &[TaxRate], items: &[TaxableItem<'_>]) -> Result<Tax
                 taxes.untaxed.push(untaxed);
             }
         }
-        for row_idx in rows {
+        for &row_idx in rows {
             taxable_per_row[row_idx] += item.amount;
         }
     }
@@ -133,38 +194,6 @@ fn tax_amount(taxable: Money, percent: Decimal) -> Result<Money, BillingError> {
         .and_then(|product| product.checked_div(Decimal::ONE_HUNDRED))
         .and_then(|exact| Money::from_decimal_rounded(exact).ok())
         .ok_or(BillingError::AmountOutOfRange)
-}
-
-/// Indices of the rows of the most specific locality matching `location`.
-fn matching_rows(rates: &[TaxRate], location: &Location) -> Vec<usize> {
-    let wanted = [
-        normalize(&location.country),
-        normalize(&location.state),
-        normalize(&location.county),
-        normalize(&location.city),
-    ];
-    // Attempt k keeps the first 4 - k parts and blanks the rest.
-    for n_kept in (1..=4).rev() {
-        let mut key = wanted.clone();
-        for part in key.iter_mut().skip(n_kept) {
-            part.clear();
-        }
-        let rows: Vec<usize> = rates
-            .iter()
-            .enumerate()
-            .filter(|(_, rate)| {
-                let row = [&rate.country, &rate.state, &rate.county, &rate.city];
-                row.iter()
-                    .zip(&key)
-                    .all(|(have, want)| normalize(have) == *want)
-            })
-            .map(|(row_idx, _)| row_idx)
-            .collect();
-        if !rows.is_empty() {
-            return rows;
-        }
-    }
-    Vec::new()
 }
 
 /// Tax rows keep localities upper case; addresses may not.
@@ -237,7 +266,7 @@ mod tests {
     /// Taxes on one item per `(location, cents)`, as `name amount` texts,
     /// then `untaxed pkgnum` for each reported package.
     fn check(items: &[(Location, i64)], expected: &[&str]) {
-        let rates = table();
+        let rates = TaxTable::new(table());
         let items: Vec<TaxableItem<'_>> = items
             .iter()
             .enumerate()
@@ -321,15 +350,22 @@ mod tests {
 
     #[test]
     fn lookup_returns_the_winning_rows() {
-        let rates = table();
+        let rates = TaxTable::new(table());
         let found = find_tax_rates(&rates, &place("CA", "ON", "", "Toronto"));
-        assert_eq!(found, vec![&rates[7]]);
+        assert_eq!(found, vec![&rates.rates()[7]]);
         assert!(find_tax_rates(&rates, &place("FR", "", "", "")).is_empty());
     }
 
     #[test]
     fn an_absurd_rate_is_an_error_not_a_panic() {
-        let rates = vec![rate("US", "", "", "", "", "79228162514264337593543950335")];
+        let rates = TaxTable::new(vec![rate(
+            "US",
+            "",
+            "",
+            "",
+            "",
+            "79228162514264337593543950335",
+        )]);
         let location = place("US", "", "", "");
         let items = [TaxableItem {
             pkgnum: 1,

@@ -17,11 +17,10 @@ use bursar_core::Money;
 use sqlx::Row;
 
 use super::plan::{AttemptPlan, EventPlan, Work};
-use super::read::{self, in_list, lock_customers, BatchPackage, DunningMark};
+use super::read::{self, in_list, lock_customers, DunningMark};
 use super::write::{self, run_values, GatewayPayment, Val};
 use super::{BillingOptions, RunReport, EVENT_CHARGE_DECLINED, EVENT_CHARGE_UNKNOWN};
 use crate::gateway::{ChargeOutcome, ChargeRequest, LookupOutcome, PaymentGateway};
-use crate::rows::{self, PACKAGE_COLUMNS};
 use crate::setup::{conf_get, CONF_API_USERNUM};
 use crate::{Conn, Result, Store};
 
@@ -161,10 +160,29 @@ pub(super) async fn collect_batch(
     }
     update_attempts(&mut tx, &attempt_rows).await?;
 
-    // What the customers owe now, their packages and dunning marks, read
-    // again under the lock.
+    // Dunning marks, and what the customers owe now, read again under the
+    // lock: open invoices of those who paid or whom dunning concerns (it
+    // is on for their agent, or a package of theirs is suspended for
+    // non-payment); balances and packages only of the latter.
+    let marks = read_marks(&mut tx, &custnums).await?;
+    let mut dunning_custnums: Vec<i64> = charges
+        .iter()
+        .filter(|c| {
+            marks.contains_key(&c.custnum) || options.dunning.days_for(c.agentnum).is_some()
+        })
+        .map(|c| c.custnum)
+        .collect();
+    dunning_custnums.sort_unstable();
+    dunning_custnums.dedup();
+    let mut open_custnums: Vec<i64> = paynums
+        .keys()
+        .copied()
+        .chain(dunning_custnums.iter().copied())
+        .collect();
+    open_custnums.sort_unstable();
+    open_custnums.dedup();
     let mut open: HashMap<i64, Vec<OpenItem>> = HashMap::new();
-    for row in by_customers(&mut tx, read::OPEN_INVOICES, &custnums).await? {
+    for row in by_customers(&mut tx, read::OPEN_INVOICES, &open_custnums).await? {
         let item = OpenItem {
             num: row.get(0),
             date: row.get(2),
@@ -174,9 +192,19 @@ pub(super) async fn collect_batch(
             open.entry(row.get(1)).or_default().push(item);
         }
     }
-    let totals = read_balances(&mut tx, &custnums).await?;
-    let packages = read_packages(&mut tx, &custnums).await?;
-    let marks = read_marks(&mut tx, &custnums).await?;
+    let totals = read_balances(&mut tx, &dunning_custnums).await?;
+    let mut packages = HashMap::new();
+    for chunk in dunning_custnums.chunks(500) {
+        packages.extend(
+            read::read_packages(
+                &mut tx,
+                store.backend(),
+                &format!("custnum IN ({})", in_list(1, chunk.len())),
+                chunk,
+            )
+            .await?,
+        );
+    }
 
     let mut payment_rows = Vec::new();
     let mut works = Vec::new();
@@ -285,30 +313,6 @@ async fn read_balances(conn: &mut Conn, custnums: &[i64]) -> Result<HashMap<i64,
         *balances.entry(row.get(0)).or_insert(Money::ZERO) += Money::from_cents(row.get(1));
     }
     Ok(balances)
-}
-
-/// Uncancelled packages of the customers `custnums`.
-async fn read_packages(
-    conn: &mut Conn,
-    custnums: &[i64],
-) -> Result<HashMap<i64, Vec<BatchPackage>>> {
-    let sql = format!(
-        "SELECT {PACKAGE_COLUMNS}, waive_setup FROM cust_pkg WHERE custnum BETWEEN $1 AND $2 \
-         AND cancel IS NULL ORDER BY pkgnum"
-    );
-    let n_columns = PACKAGE_COLUMNS.split(',').count();
-    let mut packages: HashMap<i64, Vec<BatchPackage>> = HashMap::new();
-    for row in by_customers(conn, &sql, custnums).await? {
-        let package = rows::package(&row);
-        packages
-            .entry(package.custnum)
-            .or_default()
-            .push(BatchPackage {
-                package,
-                waive_setup: row.get::<String, _>(n_columns) == "Y",
-            });
-    }
-    Ok(packages)
 }
 
 /// Dunning marks of the customers `custnums`.

@@ -12,14 +12,16 @@
 //!    order, in one transaction: lock the batch (PostgreSQL: `SELECT … FOR
 //!    UPDATE` on their `cust_main` rows; SQLite: a write to `billing_lock`
 //!    first, so the transaction holds the single write lock from its start),
-//!    read everything in a fixed number of queries, plan every customer in
+//!    read everything in a fixed number of queries (the many-row ones folded
+//!    into one JSON value each, see `json_rows`), plan every customer in
 //!    memory (pure), write in multi-row statements inside a savepoint. Should
 //!    that write fail, the batch is written again customer by customer, each
 //!    in its own savepoint, so one customer's failure costs only that
 //!    customer. Charges to send are recorded as `pending` attempts in the
 //!    same commit.
-//! 3. **Collect** (`collect::collect_batch`): in a second transaction that
-//!    locks the same customers, the pending attempts are sent to the gateway
+//! 3. **Collect** (`collect::collect_batch`), once a batch's worth of
+//!    charges is pending and at the end of the run: in a transaction that
+//!    locks their customers, the pending attempts are sent to the gateway
 //!    and their outcomes, payments, applications and dunning written.
 //!
 //! A crash loses at most the uncommitted batch; running again for the same
@@ -261,13 +263,24 @@ pub async fn bill_all(
     let total = read::customer_count(store).await?;
     let mut cache = read::DefinitionCache::default();
     let mut after = 0;
+    // Charges are sent once a batch's worth is pending (or at the end), so
+    // collection takes few transactions even when few customers pay by
+    // card; until then they wait committed as `pending`, which a crash
+    // leaves for the next run to resolve.
+    let mut charges = Vec::new();
     loop {
-        let batch = run_batch(store, gateway, options, &mut cache, Selection::After(after)).await?;
-        let Some((last, batch_report)) = batch else {
+        let batch = run_batch(store, options, &mut cache, Selection::After(after)).await?;
+        let Some(batch) = batch else {
             break;
         };
-        after = last;
-        report.add(batch_report);
+        after = batch.last;
+        report.add(batch.report);
+        charges.extend(batch.charges);
+        if charges.len() >= options.batch_size.max(1) {
+            let collected = collect::collect_batch(store, gateway, options, &charges).await?;
+            report.add(collected);
+            charges.clear();
+        }
         progress(Progress {
             done: report.customers,
             total: total.max(report.customers),
@@ -276,6 +289,9 @@ pub async fn bill_all(
         if !options.pause_after_batch.is_zero() {
             tokio::time::sleep(options.pause_after_batch).await;
         }
+    }
+    if !charges.is_empty() {
+        report.add(collect::collect_batch(store, gateway, options, &charges).await?);
     }
     Ok(report)
 }
@@ -295,33 +311,33 @@ pub async fn bill_customer_now(
 ) -> Result<Option<RunReport>> {
     let mut report = resolve_open_attempts(store, gateway, Some(custnum), options.now).await?;
     let mut cache = read::DefinitionCache::default();
-    match run_batch(
-        store,
-        gateway,
-        options,
-        &mut cache,
-        Selection::Only(custnum),
-    )
-    .await?
-    {
-        None => Ok(None),
-        Some((_, batch)) => {
-            report.add(batch);
-            Ok(Some(report))
-        }
+    let Some(batch) = run_batch(store, options, &mut cache, Selection::Only(custnum)).await? else {
+        return Ok(None);
+    };
+    report.add(batch.report);
+    if !batch.charges.is_empty() {
+        report.add(collect::collect_batch(store, gateway, options, &batch.charges).await?);
     }
+    Ok(Some(report))
 }
 
-/// One batch: the pass in one transaction, then collection in another.
-/// Returns the last custnum of the batch, or `None` when no customer was
-/// selected.
+/// What one committed batch's pass did.
+struct BatchDone {
+    /// Its last custnum.
+    last: i64,
+    report: RunReport,
+    /// The charges it recorded `pending`, to send.
+    charges: Vec<collect::PendingCharge>,
+}
+
+/// One batch's pass, in one transaction; `None` when no customer was
+/// selected. Its charges are for the caller to collect.
 async fn run_batch(
     store: &Store,
-    gateway: &dyn PaymentGateway,
     options: &BillingOptions,
     cache: &mut read::DefinitionCache,
     selection: Selection,
-) -> Result<Option<(i64, RunReport)>> {
+) -> Result<Option<BatchDone>> {
     let mut tx = store.write().await?;
     let Some(data) = read::read_batch(&mut tx, store.backend(), options, cache, selection).await?
     else {
@@ -363,9 +379,9 @@ async fn run_batch(
         }
     }
     report.errors.extend(written.failed);
-    if !charges.is_empty() {
-        let collected = collect::collect_batch(store, gateway, options, &charges).await?;
-        report.add(collected);
-    }
-    Ok(Some((last, report)))
+    Ok(Some(BatchDone {
+        last,
+        report,
+        charges,
+    }))
 }

@@ -4,7 +4,9 @@
 //! here touches the database, so a refused pass leaves nothing to undo.
 
 use bursar_core::billing::LineItem;
-use bursar_core::billing::{bill_customer, bill_date_after_unsuspend, PackageFlags, PackageToBill};
+use bursar_core::billing::{
+    bill_customer, bill_date_after_unsuspend, PackageFlags, PackageToBill, TaxTable,
+};
 use bursar_core::ledger::{plan_applications, OpenItem, SourceKind};
 use bursar_core::model::{CustomerPackage, Location, PackageDef};
 use bursar_core::payby::{CardExpiry, Payby};
@@ -21,10 +23,13 @@ use super::{
 /// second).
 pub(super) const NEW_INVOICE: i64 = i64::MAX;
 
-/// A package's dates after the pass (every field its new value).
+/// A package's dates after the pass (every field its new value), and
+/// which of them changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PackageUpdate {
     pub pkgnum: i64,
+    /// Bit `i` set: the `i`th date of [`PackageUpdate::DATES`] changed.
+    pub changed: u8,
     pub start_date: Option<i64>,
     pub setup: Option<i64>,
     pub bill: Option<i64>,
@@ -36,9 +41,23 @@ pub(super) struct PackageUpdate {
 }
 
 impl PackageUpdate {
+    /// The `cust_pkg` columns of the dates, in [`PackageUpdate::dates`]'
+    /// order.
+    pub const DATES: [&'static str; 8] = [
+        "start_date",
+        "setup",
+        "bill",
+        "last_bill",
+        "susp",
+        "adjourn",
+        "resume",
+        "cancel",
+    ];
+
     fn of(package: &CustomerPackage) -> PackageUpdate {
         PackageUpdate {
             pkgnum: package.pkgnum,
+            changed: 0,
             start_date: package.start_date,
             setup: package.setup,
             bill: package.bill,
@@ -48,6 +67,32 @@ impl PackageUpdate {
             resume: package.resume,
             cancel: package.cancel,
         }
+    }
+
+    /// The dates' values, in [`PackageUpdate::DATES`]' order.
+    pub fn dates(&self) -> [Option<i64>; 8] {
+        [
+            self.start_date,
+            self.setup,
+            self.bill,
+            self.last_bill,
+            self.susp,
+            self.adjourn,
+            self.resume,
+            self.cancel,
+        ]
+    }
+
+    /// `self` with `changed` marking the dates that differ from `before`'s.
+    fn changed_from(mut self, before: &PackageUpdate) -> PackageUpdate {
+        self.changed = self
+            .dates()
+            .iter()
+            .zip(before.dates())
+            .enumerate()
+            .filter(|(_, (after, before))| **after != *before)
+            .fold(0, |mask, (idx, _)| mask | (1 << idx));
+        self
     }
 }
 
@@ -370,7 +415,7 @@ impl Work {
             .zip(&self.original)
             .map(|(now, before)| (PackageUpdate::of(&now.package), PackageUpdate::of(before)))
             .filter(|(after, before)| after != before)
-            .map(|(after, _)| after)
+            .map(|(after, before)| after.changed_from(&before))
             .collect()
     }
 
@@ -458,10 +503,12 @@ pub(super) fn plan_customer(
             },
         })
         .collect();
+    // Read before any customer is planned; empty means no tax rows.
+    let no_taxes = TaxTable::default();
     let bill = bill_customer(
         customer,
         &to_bill,
-        cache.tax_rates(),
+        cache.tax_table.as_ref().unwrap_or(&no_taxes),
         &options.calendar,
         now,
     )

@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use bursar_core::billing::TaxTable;
 use bursar_core::frequency::Frequency;
 use bursar_core::ledger::{LedgerTotals, OpenItem};
 use bursar_core::model::{Customer, CustomerPackage, Location, PackageDef, TaxRate};
@@ -14,7 +15,7 @@ use rust_decimal::Decimal;
 use sqlx::Row;
 
 use super::{BillingOptions, Selection};
-use crate::rows::{self, PACKAGE_COLUMNS};
+use crate::json_rows::fetch_rows;
 use crate::{Backend, Conn, Result, Store};
 
 /// A customer of the batch and its encrypted `payinfo`.
@@ -68,13 +69,7 @@ impl BatchData {
 #[derive(Default)]
 pub(crate) struct DefinitionCache {
     pub defs: HashMap<i64, std::result::Result<PackageDef, String>>,
-    pub tax_rates: Option<Vec<TaxRate>>,
-}
-
-impl DefinitionCache {
-    pub fn tax_rates(&self) -> &[TaxRate] {
-        self.tax_rates.as_deref().unwrap_or_default()
-    }
+    pub tax_table: Option<TaxTable>,
 }
 
 /// How many customers exist (for progress).
@@ -143,28 +138,31 @@ pub(super) async fn read_batch(
     if backend == Backend::Sqlite {
         lock_customers(conn, backend, &[], options.now).await?;
     }
-    let customer_rows = match selection {
-        Selection::After(after) => {
-            let sql = format!(
+    let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(500);
+    let (inner, binds) = match selection {
+        Selection::After(after) => (
+            format!(
                 "SELECT {BILLING_CUSTOMER_COLUMNS} FROM cust_main WHERE custnum > $1 ORDER BY custnum LIMIT $2{for_update}"
-            );
-            sqlx::query(&sql)
-                .bind(after)
-                .bind(i64::try_from(options.batch_size.max(1)).unwrap_or(500))
-                .fetch_all(&mut *conn)
-                .await?
-        }
-        Selection::Only(custnum) => {
-            let sql = format!(
-                "SELECT {BILLING_CUSTOMER_COLUMNS} FROM cust_main WHERE custnum = $1{for_update}"
-            );
-            sqlx::query(&sql)
-                .bind(custnum)
-                .fetch_all(&mut *conn)
-                .await?
-        }
+            ),
+            vec![after, limit],
+        ),
+        Selection::Only(custnum) => (
+            format!("SELECT {BILLING_CUSTOMER_COLUMNS} FROM cust_main WHERE custnum = $1{for_update}"),
+            vec![custnum],
+        ),
     };
-    let customers: Vec<BatchCustomer> = customer_rows.iter().map(billing_customer).collect();
+    let customers: Vec<BatchCustomer> = fetch_rows::<CustomerRow>(
+        conn,
+        backend,
+        &inner,
+        BILLING_CUSTOMER_COLUMNS,
+        "custnum",
+        &binds,
+    )
+    .await?
+    .into_iter()
+    .map(CustomerRow::into_batch_customer)
+    .collect();
     let (Some(first), Some(last)) = (customers.first(), customers.last()) else {
         return Ok(None);
     };
@@ -175,46 +173,31 @@ pub(super) async fn read_batch(
         ..BatchData::default()
     };
 
-    let sql = format!(
-        "SELECT {PACKAGE_COLUMNS}, waive_setup FROM cust_pkg WHERE custnum BETWEEN $1 AND $2 \
-         AND cancel IS NULL ORDER BY pkgnum"
-    );
-    let n_package_columns = PACKAGE_COLUMNS.split(',').count();
-    for row in sqlx::query(&sql)
-        .bind(first)
-        .bind(last)
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let package = rows::package(&row);
-        if !in_batch.contains(&package.custnum) {
-            continue;
-        }
-        let waive_setup = row.get::<String, _>(n_package_columns) == "Y";
-        data.packages
-            .entry(package.custnum)
-            .or_default()
-            .push(BatchPackage {
-                package,
-                waive_setup,
-            });
-    }
+    data.packages =
+        read_packages(conn, backend, "custnum BETWEEN $1 AND $2", &[first, last]).await?;
+    data.packages
+        .retain(|custnum, _| in_batch.contains(custnum));
 
     // Only what taxes look at: a batch reads many locations.
-    for row in sqlx::query(
-        "SELECT locationnum, country, state, county, city FROM cust_location WHERE custnum BETWEEN $1 AND $2",
-    )
-    .bind(first)
-    .bind(last)
-    .fetch_all(&mut *conn)
-    .await?
+    let columns = "locationnum, country, state, county, city";
+    let inner = format!("SELECT {columns} FROM cust_location WHERE custnum BETWEEN $1 AND $2");
+    for (locationnum, country, state, county, city) in
+        fetch_rows::<(i64, String, String, String, String)>(
+            conn,
+            backend,
+            &inner,
+            columns,
+            "locationnum",
+            &[first, last],
+        )
+        .await?
     {
         let location = Location {
-            locationnum: row.get(0),
-            country: row.get(1),
-            state: row.get(2),
-            county: row.get(3),
-            city: row.get(4),
+            locationnum,
+            country,
+            state,
+            county,
+            city,
             ..Location::default()
         };
         data.locations.insert(location.locationnum, location);
@@ -295,10 +278,44 @@ pub(super) async fn read_batch(
         .into_iter()
         .collect();
     load_definitions(conn, cache, &missing).await?;
-    if cache.tax_rates.is_none() {
-        cache.tax_rates = Some(load_tax_rates(conn).await?);
+    if cache.tax_table.is_none() {
+        cache.tax_table = Some(TaxTable::new(load_tax_rates(conn).await?));
     }
     Ok(Some(data))
+}
+
+/// The uncancelled packages of the customers `filter` (a condition on
+/// `cust_pkg`, its parameters bound to `binds`) selects, by customer, in
+/// `pkgnum` order.
+pub(super) async fn read_packages(
+    conn: &mut Conn,
+    backend: Backend,
+    filter: &str,
+    binds: &[i64],
+) -> Result<HashMap<i64, Vec<BatchPackage>>> {
+    let inner =
+        format!("SELECT {BILLING_PACKAGE_COLUMNS} FROM cust_pkg WHERE {filter} AND cancel IS NULL");
+    let mut packages: HashMap<i64, Vec<BatchPackage>> = HashMap::new();
+    for row in fetch_rows::<PackageRow>(
+        conn,
+        backend,
+        &inner,
+        BILLING_PACKAGE_COLUMNS,
+        "pkgnum",
+        binds,
+    )
+    .await?
+    {
+        let (package, waive_setup) = row.into_package();
+        packages
+            .entry(package.custnum)
+            .or_default()
+            .push(BatchPackage {
+                package,
+                waive_setup,
+            });
+    }
+    Ok(packages)
 }
 
 /// The `cust_main` columns billing uses, in [`billing_customer`]'s order
@@ -307,21 +324,101 @@ const BILLING_CUSTOMER_COLUMNS: &str =
     "custnum, agentnum, bill_locationnum, ship_locationnum, tax_exempt, \
     payby, paymask, paydate, payname, payinfo";
 
-fn billing_customer(row: &sqlx::any::AnyRow) -> BatchCustomer {
-    BatchCustomer {
-        customer: Customer {
-            custnum: row.get(0),
-            agentnum: row.get(1),
-            bill_locationnum: row.get::<Option<i64>, _>(2).unwrap_or_default(),
-            ship_locationnum: row.get::<Option<i64>, _>(3).unwrap_or_default(),
-            tax_exempt: row.get::<String, _>(4) == "Y",
-            payby: row.get(5),
-            paymask: row.get(6),
-            paydate: row.get(7),
-            payname: row.get(8),
-            ..Customer::default()
-        },
-        payinfo: row.get(9),
+/// A row of [`BILLING_CUSTOMER_COLUMNS`].
+#[derive(serde::Deserialize)]
+struct CustomerRow(
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+impl CustomerRow {
+    fn into_batch_customer(self) -> BatchCustomer {
+        let CustomerRow(
+            custnum,
+            agentnum,
+            bill_locationnum,
+            ship_locationnum,
+            tax_exempt,
+            payby,
+            paymask,
+            paydate,
+            payname,
+            payinfo,
+        ) = self;
+        BatchCustomer {
+            customer: Customer {
+                custnum,
+                agentnum,
+                bill_locationnum: bill_locationnum.unwrap_or_default(),
+                ship_locationnum: ship_locationnum.unwrap_or_default(),
+                tax_exempt: tax_exempt == "Y",
+                payby,
+                paymask,
+                paydate,
+                payname,
+                ..Customer::default()
+            },
+            payinfo,
+        }
+    }
+}
+
+/// The `cust_pkg` columns billing uses, in [`PackageRow`]'s order (a batch
+/// reads many packages, so no more than these; the others stay `None`).
+const BILLING_PACKAGE_COLUMNS: &str = "pkgnum, custnum, pkgpart, locationnum, quantity, \
+    start_date, setup, bill, last_bill, susp, adjourn, resume, expire, cancel, waive_setup";
+
+/// A row of [`BILLING_PACKAGE_COLUMNS`].
+#[derive(serde::Deserialize)]
+struct PackageRow {
+    pkgnum: i64,
+    custnum: i64,
+    pkgpart: i64,
+    locationnum: Option<i64>,
+    quantity: i64,
+    start_date: Option<i64>,
+    setup: Option<i64>,
+    bill: Option<i64>,
+    last_bill: Option<i64>,
+    susp: Option<i64>,
+    adjourn: Option<i64>,
+    resume: Option<i64>,
+    expire: Option<i64>,
+    cancel: Option<i64>,
+    waive_setup: String,
+}
+
+impl PackageRow {
+    fn into_package(self) -> (CustomerPackage, bool) {
+        let package = CustomerPackage {
+            pkgnum: self.pkgnum,
+            custnum: self.custnum,
+            pkgpart: self.pkgpart,
+            locationnum: self.locationnum.unwrap_or_default(),
+            quantity: self.quantity,
+            order_date: None,
+            start_date: self.start_date,
+            setup: self.setup,
+            bill: self.bill,
+            last_bill: self.last_bill,
+            susp: self.susp,
+            adjourn: self.adjourn,
+            resume: self.resume,
+            expire: self.expire,
+            cancel: self.cancel,
+            contract_end: None,
+            change_date: None,
+            change_pkgnum: None,
+        };
+        (package, self.waive_setup == "Y")
     }
 }
 

@@ -8,7 +8,7 @@
 //! `column2`… on both; on PostgreSQL every value is cast so it types the
 //! list without guessing (SQLite takes bare `?`, see `values_list`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bursar_core::ledger::SourceKind;
 use sqlx::any::AnyRow;
@@ -391,32 +391,41 @@ pub(super) async fn insert_applications(
     Ok(())
 }
 
-/// Stores the new dates of packages in one statement per chunk.
+/// Stores the new dates of packages: one statement per chunk of packages
+/// whose same dates changed (only those columns are written; a billing run
+/// mostly moves `bill` and `last_bill`, so most packages share one shape).
 pub(super) async fn update_packages(conn: &mut Conn, updates: &[PackageUpdate]) -> Result<()> {
-    let rows: Vec<Vec<Val>> = updates
-        .iter()
-        .map(|u| {
-            vec![
-                Val::Int(Some(u.pkgnum)),
-                Val::Int(u.start_date),
-                Val::Int(u.setup),
-                Val::Int(u.bill),
-                Val::Int(u.last_bill),
-                Val::Int(u.susp),
-                Val::Int(u.adjourn),
-                Val::Int(u.resume),
-                Val::Int(u.cancel),
-            ]
+    let mut by_shape: BTreeMap<u8, Vec<&PackageUpdate>> = BTreeMap::new();
+    for update in updates.iter().filter(|u| u.changed != 0) {
+        by_shape.entry(update.changed).or_default().push(update);
+    }
+    for (shape, updates) in by_shape {
+        let columns: Vec<usize> = (0..PackageUpdate::DATES.len())
+            .filter(|idx| shape & (1 << idx) != 0)
+            .collect();
+        let rows: Vec<Vec<Val>> = updates
+            .iter()
+            .map(|update| {
+                let dates = update.dates();
+                std::iter::once(Val::Int(Some(update.pkgnum)))
+                    .chain(columns.iter().map(|&idx| Val::Int(dates[idx])))
+                    .collect()
+            })
+            .collect();
+        let set = columns
+            .iter()
+            .enumerate()
+            .map(|(position, &idx)| {
+                format!("{} = v.column{}", PackageUpdate::DATES[idx], position + 2)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let casts = vec!["BIGINT"; columns.len() + 1];
+        run_values(conn, &casts, &rows, |values| {
+            format!("UPDATE cust_pkg AS p SET {set} FROM (VALUES {values}) AS v WHERE p.pkgnum = v.column1")
         })
-        .collect();
-    run_values(conn, &["BIGINT"; 9], &rows, |values| {
-        format!(
-            "UPDATE cust_pkg AS p SET start_date = v.column2, setup = v.column3, bill = v.column4, \
-             last_bill = v.column5, susp = v.column6, adjourn = v.column7, resume = v.column8, cancel = v.column9 \
-             FROM (VALUES {values}) AS v WHERE p.pkgnum = v.column1"
-        )
-    })
-    .await?;
+        .await?;
+    }
     Ok(())
 }
 
