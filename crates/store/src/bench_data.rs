@@ -274,6 +274,8 @@ pub struct RawInvoice {
     pub billing_balance: i64,
     /// `previous_balance`, cents.
     pub previous_balance: i64,
+    /// `no_auto`.
+    pub no_auto: String,
     /// Its lines.
     pub lines: Vec<RawLine>,
 }
@@ -310,7 +312,7 @@ pub async fn read_invoices(store: &Store) -> Result<Vec<RawInvoice>> {
     let mut invoices = Vec::new();
     let mut by_invnum = HashMap::new();
     for row in sqlx::query(
-        "SELECT invnum, custnum, _date, charged, billing_balance, previous_balance FROM cust_bill ORDER BY invnum",
+        "SELECT invnum, custnum, _date, charged, billing_balance, previous_balance, no_auto FROM cust_bill ORDER BY invnum",
     )
     .fetch_all(&mut *tx)
     .await?
@@ -322,6 +324,7 @@ pub async fn read_invoices(store: &Store) -> Result<Vec<RawInvoice>> {
             charged: row.get(3),
             billing_balance: row.get(4),
             previous_balance: row.get(5),
+            no_auto: row.get(6),
             lines: Vec::new(),
         });
     }
@@ -368,13 +371,16 @@ pub async fn insert_raw(store: &Store, invoices: &[RawInvoice], batch_size: usiz
                     Val::Int(Some(i.charged)),
                     Val::Int(Some(i.billing_balance)),
                     Val::Int(Some(i.previous_balance)),
+                    Val::Text(i.no_auto.clone()),
                 ]
             })
             .collect();
         let mut invnums = HashMap::new();
-        for row in run_values(&mut tx, &["BIGINT"; 5], &rows, |values| {
+        let mut casts = ["BIGINT"; 6];
+        casts[5] = "TEXT";
+        for row in run_values(&mut tx, &casts, &rows, |values| {
             format!(
-                "INSERT INTO cust_bill (custnum, _date, charged, billing_balance, previous_balance) \
+                "INSERT INTO cust_bill (custnum, _date, charged, billing_balance, previous_balance, no_auto) \
                  VALUES {values} RETURNING invnum, custnum"
             )
         })

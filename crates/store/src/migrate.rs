@@ -43,6 +43,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_service_suspension.sql"),
         include_str!("../migrations/postgres/0005_service_suspension.sql"),
     ),
+    (
+        6,
+        "invoice no_auto",
+        include_str!("../migrations/sqlite/0006_invoice_no_auto.sql"),
+        include_str!("../migrations/postgres/0006_invoice_no_auto.sql"),
+    ),
 ];
 
 #[derive(Debug)]

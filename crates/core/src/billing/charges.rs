@@ -24,6 +24,12 @@ pub struct PackageFlags {
     pub setup_show_zero: bool,
     /// `recur_show_zero`: a zero recurring charge still gets its line.
     pub recur_show_zero: bool,
+    /// `separate_bill = Y`: the package's lines go on an invoice of their
+    /// own.
+    pub separate_bill: bool,
+    /// `no_auto = Y`: the package's lines go on an invoice that is never
+    /// charged automatically.
+    pub no_auto: bool,
 }
 
 /// One line of an invoice draft (`cust_bill_pkg`): a package's charges for

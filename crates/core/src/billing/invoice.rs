@@ -42,13 +42,18 @@ pub struct InvoiceDraft {
     pub lines: Vec<LineItem>,
     /// Σ setup + Σ recur over the lines, taxes included.
     pub charged: Money,
+    /// Lines of `no_auto` packages: the invoice is never charged to the
+    /// customer's card or account automatically.
+    pub no_auto: bool,
 }
 
 /// What one pass bills one customer.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CustomerBill {
-    /// The invoice; `None` when nothing is due.
-    pub invoice: Option<InvoiceDraft>,
+    /// The invoices, empty when nothing is due: one for the lines of
+    /// ordinary packages, then one per `separate_bill` package, then one
+    /// for `no_auto` packages (9.6), each with its own taxes.
+    pub invoices: Vec<InvoiceDraft>,
     /// New dates of the packages whose dates changed, to store with the
     /// invoice (even when there is none).
     pub dates: Vec<PackageDates>,
@@ -57,8 +62,17 @@ pub struct CustomerBill {
     pub untaxed: Vec<Untaxed>,
 }
 
+/// The lines bound for one invoice of a pass.
+struct InvoiceGroup<'a> {
+    /// Which invoice: the `separate_bill` package it is for, if any, and
+    /// whether it holds `no_auto` packages.
+    key: (Option<i64>, bool),
+    lines: Vec<LineItem>,
+    taxable_items: Vec<TaxableItem<'a>>,
+}
+
 /// Bills `customer` at `now`: charges each of `packages` (9.1), taxes the
-/// taxable amounts from `tax_rates` (9.5) and assembles the invoice (9.6).
+/// taxable amounts from `tax_table` (9.5) and assembles the invoices (9.6).
 ///
 /// A complimentary customer (`payby` `COMP`) gets nothing and no dates
 /// move. A tax-exempt customer and packages whose definition is not
@@ -77,43 +91,80 @@ pub fn bill_customer(
     if Payby::from_code(&customer.payby) == Some(Payby::Comp) {
         return Ok(CustomerBill::default());
     }
-    let mut lines = Vec::new();
+    let mut groups: Vec<InvoiceGroup<'_>> = Vec::new();
     let mut dates = Vec::new();
-    let mut taxable_items = Vec::new();
     for to_bill in packages {
         let charges = charge_package(to_bill.def, to_bill.package, to_bill.flags, calendar, now)?;
-        if !customer.tax_exempt && to_bill.def.taxable {
-            taxable_items.extend(charges.lines.iter().map(|line| TaxableItem {
-                pkgnum: line.pkgnum,
-                location: to_bill.tax_location,
-                amount: line.amount(),
-            }));
-        }
-        lines.extend(charges.lines);
         dates.extend(charges.dates);
+        if charges.lines.is_empty() {
+            continue;
+        }
+        let key = (
+            to_bill
+                .flags
+                .separate_bill
+                .then_some(to_bill.package.pkgnum),
+            to_bill.flags.no_auto,
+        );
+        let group_idx = match groups.iter().position(|g| g.key == key) {
+            Some(idx) => idx,
+            None => {
+                groups.push(InvoiceGroup {
+                    key,
+                    lines: Vec::new(),
+                    taxable_items: Vec::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        let group = &mut groups[group_idx];
+        if !customer.tax_exempt && to_bill.def.taxable {
+            group
+                .taxable_items
+                .extend(charges.lines.iter().map(|line| TaxableItem {
+                    pkgnum: line.pkgnum,
+                    location: to_bill.tax_location,
+                    amount: line.amount(),
+                }));
+        }
+        group.lines.extend(charges.lines);
     }
-    let taxes = compute_taxes(tax_table, &taxable_items)?;
-    lines.extend(taxes.lines.into_iter().map(|tax| LineItem {
-        pkgnum: 0,
-        setup: tax.amount,
-        recur: Money::ZERO,
-        unitsetup: tax.amount,
-        unitrecur: Money::ZERO,
-        quantity: 1,
-        sdate: None,
-        edate: None,
-        itemdesc: tax.name,
-    }));
-    let invoice = (!lines.is_empty()).then(|| InvoiceDraft {
-        custnum: customer.custnum,
-        date: now,
-        charged: lines.iter().map(LineItem::amount).sum(),
-        lines,
-    });
+    // Ordinary lines first, then separate bills in package order, then
+    // no_auto (a stable sort keeps package order within each kind).
+    groups.sort_by_key(|g| (g.key.1, g.key.0.is_some()));
+    let mut invoices = Vec::with_capacity(groups.len());
+    let mut untaxed = Vec::new();
+    for InvoiceGroup {
+        key: (_, no_auto),
+        mut lines,
+        taxable_items,
+    } in groups
+    {
+        let taxes = compute_taxes(tax_table, &taxable_items)?;
+        untaxed.extend(taxes.untaxed);
+        lines.extend(taxes.lines.into_iter().map(|tax| LineItem {
+            pkgnum: 0,
+            setup: tax.amount,
+            recur: Money::ZERO,
+            unitsetup: tax.amount,
+            unitrecur: Money::ZERO,
+            quantity: 1,
+            sdate: None,
+            edate: None,
+            itemdesc: tax.name,
+        }));
+        invoices.push(InvoiceDraft {
+            custnum: customer.custnum,
+            date: now,
+            charged: lines.iter().map(LineItem::amount).sum(),
+            lines,
+            no_auto,
+        });
+    }
     Ok(CustomerBill {
-        invoice,
+        invoices,
         dates,
-        untaxed: taxes.untaxed,
+        untaxed,
     })
 }
 
@@ -205,8 +256,8 @@ mod tests {
             })
             .collect();
         let bill = bill_customer(customer, &to_bill, &rates(), &utc(), NOW).unwrap();
-        let got: Vec<String> = match &bill.invoice {
-            Some(invoice) => invoice
+        let got: Vec<String> = match bill.invoices.as_slice() {
+            [invoice] => invoice
                 .lines
                 .iter()
                 .map(|line| {
@@ -219,7 +270,8 @@ mod tests {
                 })
                 .chain([format!("charged {}", invoice.charged)])
                 .collect(),
-            None => vec!["no invoice".to_string()],
+            [] => vec!["no invoice".to_string()],
+            more => panic!("{} invoices", more.len()),
         };
         assert_eq!(got, expected);
         bill
@@ -241,10 +293,74 @@ mod tests {
                 "charged 81.12",
             ],
         );
-        let invoice = bill.invoice.unwrap();
+        let invoice = &bill.invoices[0];
         assert_eq!((invoice.custnum, invoice.date), (2, NOW));
         assert_eq!(bill.dates.len(), 2);
         assert!(bill.untaxed.is_empty());
+    }
+
+    #[test]
+    fn separate_bill_and_no_auto_packages_get_invoices_of_their_own() {
+        let defs = [
+            def(1, 0, 1995, "1", true),
+            def(2, 0, 1000, "1", true),
+            def(3, 0, 500, "1", false),
+            def(4, 0, 700, "1", true),
+        ];
+        let packages = [
+            package(10, 1),
+            package(11, 2),
+            package(12, 3),
+            package(13, 4),
+        ];
+        let flags = [
+            PackageFlags::default(),
+            PackageFlags {
+                no_auto: true,
+                ..PackageFlags::default()
+            },
+            PackageFlags {
+                separate_bill: true,
+                ..PackageFlags::default()
+            },
+            PackageFlags::default(),
+        ];
+        let location = california();
+        let to_bill: Vec<PackageToBill<'_>> = defs
+            .iter()
+            .zip(&packages)
+            .zip(flags)
+            .map(|((def, package), flags)| PackageToBill {
+                package,
+                def,
+                flags,
+                tax_location: &location,
+            })
+            .collect();
+        let bill = bill_customer(&customer(), &to_bill, &rates(), &utc(), NOW).unwrap();
+        let got: Vec<(Vec<i64>, String, bool)> = bill
+            .invoices
+            .iter()
+            .map(|i| {
+                (
+                    i.lines.iter().map(|l| l.pkgnum).collect(),
+                    i.charged.to_string(),
+                    i.no_auto,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // 26.95 taxed at 7.25 % = 1.95 (1.953875).
+                (vec![10, 13, 0], "28.90".to_string(), false),
+                // Not taxable: no tax line.
+                (vec![12], "5.00".to_string(), false),
+                // 10.00 at 7.25 % = 0.73 (0.725), taxed on its own invoice.
+                (vec![11, 0], "10.73".to_string(), true),
+            ]
+        );
+        assert_eq!(bill.dates.len(), 4);
     }
 
     #[test]
@@ -403,7 +519,7 @@ mod tests {
                     .collect();
                 bill_customer(&customer(), &to_bill, &rates(), &utc(), NOW).unwrap()
             };
-            if let Some(invoice) = &bill.invoice {
+            for invoice in &bill.invoices {
                 let sum: Money = invoice.lines.iter().map(|l| l.setup + l.recur).sum();
                 prop_assert_eq!(invoice.charged, sum);
                 prop_assert!(!invoice.lines.is_empty());

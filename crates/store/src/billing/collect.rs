@@ -192,6 +192,11 @@ pub(super) async fn collect_batch(
             open.entry(row.get(1)).or_default().push(item);
         }
     }
+    let no_auto: HashSet<i64> = by_customers(&mut tx, read::NO_AUTO_INVOICES, &open_custnums)
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
     let totals = read_balances(&mut tx, &dunning_custnums).await?;
     let mut packages = HashMap::new();
     for chunk in dunning_custnums.chunks(500) {
@@ -219,7 +224,13 @@ pub(super) async fn collect_batch(
                 date: now,
                 left: charge.attempt.amount,
             };
-            for application in plan_applications(&customer_open, &[payment], &[], |_| false) {
+            // It pays what it was charged for: not no_auto invoices.
+            let charged_for: Vec<OpenItem> = customer_open
+                .iter()
+                .filter(|item| !no_auto.contains(&item.num))
+                .copied()
+                .collect();
+            for application in plan_applications(&charged_for, &[payment], &[], |_| false) {
                 debug_assert_eq!(application.kind, SourceKind::Payment);
                 payment_rows.push(vec![
                     Val::Int(Some(application.invnum)),

@@ -18,10 +18,23 @@ use super::{
     EVENT_DUNNING_SUSPEND, EVENT_DUNNING_UNSUSPEND, EVENT_EXPIRE, EVENT_RESUME,
 };
 
-/// The number standing for the invoice this pass creates, until the store
-/// numbers it (the largest, so it sorts after older invoices of the same
-/// second).
-pub(super) const NEW_INVOICE: i64 = i64::MAX;
+/// The first of the numbers standing for the invoices this pass creates,
+/// until the store numbers them: above any real invoice number, so new
+/// invoices sort after older ones of the same second, and in their order.
+const NEW_INVOICE_BASE: i64 = i64::MAX - (1 << 20);
+
+/// The number standing for this pass's `idx`th new invoice.
+pub(super) fn new_invoice(idx: usize) -> i64 {
+    NEW_INVOICE_BASE + i64::try_from(idx).unwrap_or(0)
+}
+
+/// Which of this pass's new invoices `invnum` stands for, if any.
+pub(super) fn new_invoice_index(invnum: i64) -> Option<usize> {
+    invnum
+        .checked_sub(NEW_INVOICE_BASE)
+        .filter(|idx| *idx >= 0)
+        .and_then(|idx| usize::try_from(idx).ok())
+}
 
 /// A package's dates after the pass (every field its new value), and
 /// which of them changed.
@@ -104,9 +117,12 @@ pub(super) struct InvoicePlan {
     pub billing_balance: Money,
     pub previous_balance: Money,
     pub lines: Vec<LineItem>,
+    /// Never charged automatically (lines of `no_auto` packages).
+    pub no_auto: bool,
 }
 
-/// An application to insert; `invnum` [`NEW_INVOICE`] is this pass's invoice.
+/// An application to insert; `invnum` may be one of this pass's invoices
+/// ([`new_invoice`]).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ApplicationPlan {
     pub kind: SourceKind,
@@ -136,7 +152,7 @@ pub(super) struct AttemptPlan {
 pub(super) struct EventPlan {
     pub event: &'static str,
     pub pkgnum: Option<i64>,
-    /// [`NEW_INVOICE`] for this pass's invoice.
+    /// Possibly one of this pass's invoices ([`new_invoice`]).
     pub invnum: Option<i64>,
     /// The attempt this pass records, when the event is about it.
     pub about_attempt: bool,
@@ -149,7 +165,8 @@ pub(super) struct CustomerPlan {
     pub custnum: i64,
     pub agentnum: i64,
     pub updates: Vec<PackageUpdate>,
-    pub invoice: Option<InvoicePlan>,
+    /// In [`new_invoice`] order.
+    pub invoices: Vec<InvoicePlan>,
     pub applications: Vec<ApplicationPlan>,
     pub attempt: Option<AttemptPlan>,
     pub work: Work,
@@ -160,13 +177,9 @@ impl CustomerPlan {
     /// This pass's counts (the customer itself is counted by the caller).
     pub fn report(&self) -> RunReport {
         RunReport {
-            billed: u64::from(self.invoice.is_some()),
-            invoices: u64::from(self.invoice.is_some()),
-            total: self
-                .invoice
-                .as_ref()
-                .map(|i| i.charged)
-                .unwrap_or(Money::ZERO),
+            billed: u64::from(!self.invoices.is_empty()),
+            invoices: count(&self.invoices),
+            total: self.invoices.iter().map(|i| i.charged).sum(),
             declines: u64::from(self.attempt.as_ref().is_some_and(|a| !a.pending)),
             suspensions: count(&self.work.suspended),
             unsuspensions: count(&self.work.unsuspended),
@@ -490,6 +503,8 @@ pub(super) fn plan_customer(
             def,
             flags: PackageFlags {
                 waive_setup: p.waive_setup,
+                separate_bill: p.separate_bill,
+                no_auto: p.no_auto,
                 ..PackageFlags::default()
             },
             tax_location: match options.tax_address {
@@ -536,22 +551,36 @@ pub(super) fn plan_customer(
     }
     work.expire();
 
-    let invoice = bill.invoice.map(|draft| InvoicePlan {
-        date: draft.date,
-        charged: draft.charged,
-        billing_balance: balance_before,
-        previous_balance: data.previous.get(&custnum).copied().unwrap_or(Money::ZERO),
-        lines: draft.lines,
-    });
+    // Each new invoice follows the one before: its balance before includes
+    // the earlier ones of this pass.
+    let mut billing_balance = balance_before;
+    let mut previous_balance = data.previous.get(&custnum).copied().unwrap_or(Money::ZERO);
+    let invoices: Vec<InvoicePlan> = bill
+        .invoices
+        .into_iter()
+        .map(|draft| {
+            let invoice = InvoicePlan {
+                date: draft.date,
+                charged: draft.charged,
+                billing_balance,
+                previous_balance,
+                lines: draft.lines,
+                no_auto: draft.no_auto,
+            };
+            previous_balance = billing_balance + draft.charged;
+            billing_balance += draft.charged;
+            invoice
+        })
+        .collect();
     let mut open = data
         .open_invoices
         .get(&custnum)
         .cloned()
         .unwrap_or_default();
-    if let Some(invoice) = &invoice {
+    for (idx, invoice) in invoices.iter().enumerate() {
         if invoice.charged.is_positive() {
             open.push(OpenItem {
-                num: NEW_INVOICE,
+                num: new_invoice(idx),
                 date: now,
                 left: invoice.charged,
             });
@@ -583,12 +612,21 @@ pub(super) fn plan_customer(
             amount: a.amount,
         })
         .collect();
-    let balance_after = balance_before + invoice.as_ref().map(|i| i.charged).unwrap_or(Money::ZERO);
+    let balance_after = billing_balance;
 
+    // Invoices of no_auto packages are never charged automatically.
+    let charged_automatically: Vec<OpenItem> = open
+        .iter()
+        .filter(|item| match new_invoice_index(item.num) {
+            Some(idx) => !invoices[idx].no_auto,
+            None => !data.no_auto_invoices.contains(&item.num),
+        })
+        .copied()
+        .collect();
     let attempt = collection_attempt(
         batch_customer,
         balance_after,
-        &open,
+        &charged_automatically,
         data.unresolved.contains(&custnum),
         options,
     );
@@ -610,7 +648,7 @@ pub(super) fn plan_customer(
         custnum,
         agentnum: customer.agentnum,
         updates: work.updates(),
-        invoice,
+        invoices,
         applications,
         attempt,
         work,

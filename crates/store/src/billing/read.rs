@@ -24,11 +24,13 @@ pub(super) struct BatchCustomer {
     pub payinfo: String,
 }
 
-/// An uncancelled package and its `waive_setup` switch.
+/// An uncancelled package and its switches.
 #[derive(Debug, Clone)]
 pub(super) struct BatchPackage {
     pub package: CustomerPackage,
     pub waive_setup: bool,
+    pub separate_bill: bool,
+    pub no_auto: bool,
 }
 
 /// A package dunning suspended, at `susp`.
@@ -48,6 +50,8 @@ pub(super) struct BatchData {
     /// Newest invoice's `billing_balance + charged`, per customer.
     pub previous: HashMap<i64, Money>,
     pub open_invoices: HashMap<i64, Vec<OpenItem>>,
+    /// Open invoices that are never charged automatically (`no_auto`).
+    pub no_auto_invoices: HashSet<i64>,
     pub payments: HashMap<i64, Vec<OpenItem>>,
     pub credits: HashMap<i64, Vec<OpenItem>>,
     /// Customers with a gateway attempt still pending or unknown.
@@ -239,6 +243,14 @@ pub(super) async fn read_batch(
     }
 
     data.open_invoices = open_items(conn, OPEN_INVOICES, first, last).await?;
+    for row in sqlx::query(NO_AUTO_INVOICES)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        data.no_auto_invoices.insert(row.get(0));
+    }
     data.payments = open_items(conn, OPEN_PAYMENTS, first, last).await?;
     data.credits = open_items(conn, OPEN_CREDITS, first, last).await?;
 
@@ -306,14 +318,11 @@ pub(super) async fn read_packages(
     )
     .await?
     {
-        let (package, waive_setup) = row.into_package();
+        let package = row.into_package();
         packages
-            .entry(package.custnum)
+            .entry(package.package.custnum)
             .or_default()
-            .push(BatchPackage {
-                package,
-                waive_setup,
-            });
+            .push(package);
     }
     Ok(packages)
 }
@@ -374,7 +383,8 @@ impl CustomerRow {
 /// The `cust_pkg` columns billing uses, in [`PackageRow`]'s order (a batch
 /// reads many packages, so no more than these; the others stay `None`).
 const BILLING_PACKAGE_COLUMNS: &str = "pkgnum, custnum, pkgpart, locationnum, quantity, \
-    start_date, setup, bill, last_bill, susp, adjourn, resume, expire, cancel, waive_setup";
+    start_date, setup, bill, last_bill, susp, adjourn, resume, expire, cancel, waive_setup, \
+    separate_bill, no_auto";
 
 /// A row of [`BILLING_PACKAGE_COLUMNS`].
 #[derive(serde::Deserialize)]
@@ -394,10 +404,12 @@ struct PackageRow {
     expire: Option<i64>,
     cancel: Option<i64>,
     waive_setup: String,
+    separate_bill: String,
+    no_auto: String,
 }
 
 impl PackageRow {
-    fn into_package(self) -> (CustomerPackage, bool) {
+    fn into_package(self) -> BatchPackage {
         let package = CustomerPackage {
             pkgnum: self.pkgnum,
             custnum: self.custnum,
@@ -418,7 +430,12 @@ impl PackageRow {
             change_date: None,
             change_pkgnum: None,
         };
-        (package, self.waive_setup == "Y")
+        BatchPackage {
+            package,
+            waive_setup: self.waive_setup == "Y",
+            separate_bill: self.separate_bill == "Y",
+            no_auto: self.no_auto == "Y",
+        }
     }
 }
 
@@ -427,6 +444,9 @@ pub(super) const OPEN_INVOICES: &str = "SELECT b.invnum, b.custnum, b._date, \
     CAST(b.charged - COALESCE((SELECT SUM(amount) FROM cust_bill_pay WHERE invnum = b.invnum), 0) \
     - COALESCE((SELECT SUM(amount) FROM cust_credit_bill WHERE invnum = b.invnum), 0) AS BIGINT) \
     FROM cust_bill b WHERE b.custnum BETWEEN $1 AND $2";
+/// Invoices of customers in a custnum range never charged automatically.
+pub(super) const NO_AUTO_INVOICES: &str =
+    "SELECT invnum FROM cust_bill WHERE custnum BETWEEN $1 AND $2 AND no_auto = 'Y'";
 /// Payments with money left to apply automatically.
 const OPEN_PAYMENTS: &str = "SELECT p.paynum, p.custnum, p._date, \
     CAST(p.paid - COALESCE((SELECT SUM(amount) FROM cust_bill_pay WHERE paynum = p.paynum), 0) \

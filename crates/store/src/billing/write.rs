@@ -14,7 +14,7 @@ use bursar_core::ledger::SourceKind;
 use sqlx::any::AnyRow;
 use sqlx::{Acquire, Row};
 
-use super::plan::{CustomerPlan, PackageUpdate, NEW_INVOICE};
+use super::plan::{new_invoice_index, CustomerPlan, PackageUpdate};
 use super::read::DunningMark;
 use super::{PassError, Stage};
 use crate::{Conn, Result, Tx};
@@ -153,50 +153,61 @@ async fn write_some(
     let updates: Vec<PackageUpdate> = plans.iter().flat_map(|p| p.updates.clone()).collect();
     update_packages(conn, &updates).await?;
 
-    let invoice_rows: Vec<Vec<Val>> = plans
-        .iter()
-        .filter_map(|plan| {
-            plan.invoice.as_ref().map(|invoice| {
-                vec![
-                    Val::Int(Some(plan.custnum)),
-                    Val::Int(Some(invoice.date)),
-                    Val::Int(Some(invoice.charged.cents())),
-                    Val::Int(Some(invoice.billing_balance.cents())),
-                    Val::Int(Some(invoice.previous_balance.cents())),
-                ]
+    // Round k inserts every customer's kth new invoice, so each statement
+    // holds at most one invoice per customer and RETURNING maps back by
+    // custnum.
+    let mut invnums: HashMap<(i64, usize), i64> = HashMap::new();
+    let most = plans.iter().map(|p| p.invoices.len()).max().unwrap_or(0);
+    for round in 0..most {
+        let invoice_rows: Vec<Vec<Val>> = plans
+            .iter()
+            .filter_map(|plan| {
+                plan.invoices.get(round).map(|invoice| {
+                    vec![
+                        Val::Int(Some(plan.custnum)),
+                        Val::Int(Some(invoice.date)),
+                        Val::Int(Some(invoice.charged.cents())),
+                        Val::Int(Some(invoice.billing_balance.cents())),
+                        Val::Int(Some(invoice.previous_balance.cents())),
+                        Val::Text(if invoice.no_auto { "Y" } else { "" }.to_string()),
+                    ]
+                })
             })
+            .collect();
+        let mut casts = ["BIGINT"; 6];
+        casts[5] = "TEXT";
+        for row in run_values(conn, &casts, &invoice_rows, |values| {
+            format!(
+                "INSERT INTO cust_bill (custnum, _date, charged, billing_balance, previous_balance, no_auto) \
+                 VALUES {values} RETURNING invnum, custnum"
+            )
         })
-        .collect();
-    let mut invnums: HashMap<i64, i64> = HashMap::new();
-    for row in run_values(conn, &["BIGINT"; 5], &invoice_rows, |values| {
-        format!(
-            "INSERT INTO cust_bill (custnum, _date, charged, billing_balance, previous_balance) \
-             VALUES {values} RETURNING invnum, custnum"
-        )
-    })
-    .await?
-    {
-        invnums.insert(row.get(1), row.get(0));
+        .await?
+        {
+            invnums.insert((row.get(1), round), row.get(0));
+        }
     }
 
     let mut line_rows = Vec::new();
     for plan in plans {
-        let (Some(invoice), Some(&invnum)) = (&plan.invoice, invnums.get(&plan.custnum)) else {
-            continue;
-        };
-        for line in &invoice.lines {
-            line_rows.push(vec![
-                Val::Int(Some(invnum)),
-                Val::Int(Some(line.pkgnum)),
-                Val::Int(Some(line.setup.cents())),
-                Val::Int(Some(line.recur.cents())),
-                Val::Int(Some(line.unitsetup.cents())),
-                Val::Int(Some(line.unitrecur.cents())),
-                Val::Int(Some(line.quantity)),
-                Val::Int(line.sdate),
-                Val::Int(line.edate),
-                Val::Text(line.itemdesc.clone()),
-            ]);
+        for (round, invoice) in plan.invoices.iter().enumerate() {
+            let Some(&invnum) = invnums.get(&(plan.custnum, round)) else {
+                continue;
+            };
+            for line in &invoice.lines {
+                line_rows.push(vec![
+                    Val::Int(Some(invnum)),
+                    Val::Int(Some(line.pkgnum)),
+                    Val::Int(Some(line.setup.cents())),
+                    Val::Int(Some(line.recur.cents())),
+                    Val::Int(Some(line.unitsetup.cents())),
+                    Val::Int(Some(line.unitrecur.cents())),
+                    Val::Int(Some(line.quantity)),
+                    Val::Int(line.sdate),
+                    Val::Int(line.edate),
+                    Val::Text(line.itemdesc.clone()),
+                ]);
+            }
         }
     }
     let mut casts = ["BIGINT"; 10];
@@ -210,10 +221,9 @@ async fn write_some(
     .await?;
 
     let resolve = |custnum: i64, invnum: i64| -> Option<i64> {
-        if invnum == NEW_INVOICE {
-            invnums.get(&custnum).copied()
-        } else {
-            Some(invnum)
+        match new_invoice_index(invnum) {
+            Some(round) => invnums.get(&(custnum, round)).copied(),
+            None => Some(invnum),
         }
     };
     let mut payment_rows = Vec::new();
@@ -291,7 +301,7 @@ async fn write_some(
 pub(super) async fn write_work(
     conn: &mut Conn,
     works: &[&super::plan::Work],
-    invnums: &HashMap<i64, i64>,
+    invnums: &HashMap<(i64, usize), i64>,
     attempts: &HashMap<i64, i64>,
     now: i64,
 ) -> Result<()> {
@@ -328,10 +338,12 @@ pub(super) async fn write_work(
     for work in works {
         let custnum = work.custnum();
         for event in &work.events {
-            let invnum = match event.invnum {
-                Some(NEW_INVOICE) => invnums.get(&custnum).copied(),
-                other => other,
-            };
+            let invnum = event
+                .invnum
+                .and_then(|invnum| match new_invoice_index(invnum) {
+                    Some(round) => invnums.get(&(custnum, round)).copied(),
+                    None => Some(invnum),
+                });
             let attemptnum = if event.about_attempt {
                 attempts.get(&custnum).copied()
             } else {

@@ -567,3 +567,72 @@ async fn expired_suspended_complimentary_and_refused_customers() {
         );
     }
 }
+
+#[tokio::test]
+async fn separate_bill_and_no_auto_packages_are_invoiced_apart_and_no_auto_is_never_charged() {
+    // Spec 9.6.
+    for db in backends().await {
+        catalog(&db.store).await;
+        let card = customer(&db.store, "CARD", "4111111111111111").await;
+        order(&db.store, card, 1, T0).await;
+        let separate = order(&db.store, card, 3, T0).await;
+        let manual = order(&db.store, card, 2, T0).await;
+        {
+            let mut tx = db.store.write().await.unwrap();
+            for (pkgnum, column) in [(separate, "separate_bill"), (manual, "no_auto")] {
+                sqlx::query(&format!(
+                    "UPDATE cust_pkg SET {column} = 'Y' WHERE pkgnum = $1"
+                ))
+                .bind(pkgnum)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+
+        let report = bill_one(&db, card, T0).await;
+        assert_eq!(report.invoices, 3, "{}: {report:?}", db.name());
+        let mut tx = db.store.read().await.unwrap();
+        let invoices: Vec<(i64, i64, i64, i64, String, i64)> = sqlx::query(
+            "SELECT b.invnum, b.charged, b.billing_balance, b.previous_balance, b.no_auto, \
+             CAST(b.charged - COALESCE((SELECT SUM(amount) FROM cust_bill_pay WHERE invnum = b.invnum), 0) AS BIGINT) \
+             FROM cust_bill b WHERE b.custnum = $1 ORDER BY b.invnum",
+        )
+        .bind(card)
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect();
+        tx.rollback().await.unwrap();
+        let summary: Vec<(i64, i64, i64, &str, i64)> = invoices
+            .iter()
+            .map(|(_, charged, before, previous, no_auto, owed)| {
+                (*charged, *before, *previous, no_auto.as_str(), *owed)
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                // 29.95 + 7.25 % tax 2.17; charged to the card.
+                (3212, 0, 0, "", 0),
+                // Not taxable, on its own invoice; charged to the card.
+                (1995, 3212, 3212, "", 0),
+                // The one-time 5.00 + 0.36 tax: never charged automatically.
+                (536, 5207, 5207, "Y", 536),
+            ],
+            "{}",
+            db.name()
+        );
+        assert_eq!(report.payments, 1, "{}", db.name());
+        assert_eq!(report.collected, Money::from_cents(5207), "{}", db.name());
+        assert_eq!(balance(&db, card).await, Money::from_cents(536));
+
+        // Later passes still leave the no_auto invoice to the customer.
+        let again = bill_one(&db, card, T0 + DAY).await;
+        assert_eq!((again.invoices, again.payments), (0, 0), "{}", db.name());
+        assert_eq!(balance(&db, card).await, Money::from_cents(536));
+    }
+}
