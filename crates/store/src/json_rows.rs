@@ -16,7 +16,8 @@ use sqlx::Row;
 use crate::{Backend, Conn, Error, Result};
 
 /// Runs `inner` (a `SELECT` whose result columns include `columns`, bound
-/// to `binds` in order) and returns its rows, ordered by `order`, each
+/// to `binds` in order) and returns its rows, ordered by `order` if given
+/// (else in no particular order: sorting in the caller is cheaper), each
 /// deserialized from the JSON array of `columns`' values. `T` is a tuple or
 /// a struct deriving `Deserialize` whose fields follow `columns`' order;
 /// SQL `NULL` arrives as `null` (an `Option`), integers as numbers, text as
@@ -30,15 +31,16 @@ pub(crate) async fn fetch_rows<T: DeserializeOwned>(
     backend: Backend,
     inner: &str,
     columns: &str,
-    order: &str,
+    order: Option<&str>,
     binds: &[i64],
 ) -> Result<Vec<T>> {
+    let order_by = order.map(|o| format!(" ORDER BY {o}")).unwrap_or_default();
     let sql = match backend {
-        Backend::Sqlite => format!(
-            "SELECT json_group_array(json_array({columns}) ORDER BY {order}) FROM ({inner}) AS j"
-        ),
+        Backend::Sqlite => {
+            format!("SELECT json_group_array(json_array({columns}){order_by}) FROM ({inner}) AS j")
+        }
         Backend::Postgres => format!(
-            "SELECT CAST(json_agg(json_build_array({columns}) ORDER BY {order}) AS TEXT) \
+            "SELECT CAST(json_agg(json_build_array({columns}){order_by}) AS TEXT) \
              FROM ({inner}) AS j"
         ),
     };
@@ -79,7 +81,7 @@ mod tests {
                 store.backend(),
                 inner,
                 "num, name, when_",
-                "num",
+                Some("num"),
                 &[],
             )
             .await
@@ -104,14 +106,14 @@ mod tests {
                 store.backend(),
                 "SELECT custnum AS num, first AS name, signupdate AS when_ FROM cust_main WHERE custnum > $1",
                 "num, name, when_",
-                "num",
+                None,
                 &[i64::MAX - 1],
             )
             .await
             .unwrap();
             assert!(none.is_empty());
             let wrong: Result<Vec<(i64, i64)>> =
-                fetch_rows(&mut tx, store.backend(), inner, "num, name", "num", &[]).await;
+                fetch_rows(&mut tx, store.backend(), inner, "num, name", None, &[]).await;
             assert!(matches!(wrong, Err(Error::Corrupt(_))), "{wrong:?}");
         }
     }

@@ -155,18 +155,19 @@ pub(super) async fn read_batch(
             vec![custnum],
         ),
     };
-    let customers: Vec<BatchCustomer> = fetch_rows::<CustomerRow>(
+    let mut customers: Vec<BatchCustomer> = fetch_rows::<CustomerRow>(
         conn,
         backend,
         &inner,
         BILLING_CUSTOMER_COLUMNS,
-        "custnum",
+        None,
         &binds,
     )
     .await?
     .into_iter()
     .map(CustomerRow::into_batch_customer)
     .collect();
+    customers.sort_unstable_by_key(|c| c.customer.custnum);
     let (Some(first), Some(last)) = (customers.first(), customers.last()) else {
         return Ok(None);
     };
@@ -191,7 +192,7 @@ pub(super) async fn read_batch(
             backend,
             &inner,
             columns,
-            "locationnum",
+            None,
             &[first, last],
         )
         .await?
@@ -305,29 +306,25 @@ pub(super) async fn read_packages(
     filter: &str,
     binds: &[i64],
 ) -> Result<HashMap<i64, Vec<BatchPackage>>> {
-    let inner =
-        format!("SELECT {BILLING_PACKAGE_COLUMNS} FROM cust_pkg WHERE {filter} AND cancel IS NULL");
+    let inner = format!(
+        "SELECT {BILLING_PACKAGE_COLUMNS}, {PACKAGE_FLAGS} AS flags FROM cust_pkg WHERE {filter} AND cancel IS NULL"
+    );
+    let columns = format!("{BILLING_PACKAGE_COLUMNS}, flags");
     let mut packages: HashMap<i64, Vec<BatchPackage>> = HashMap::new();
-    for row in fetch_rows::<PackageRow>(
-        conn,
-        backend,
-        &inner,
-        BILLING_PACKAGE_COLUMNS,
-        "pkgnum",
-        binds,
-    )
-    .await?
-    {
+    for row in fetch_rows::<PackageRow>(conn, backend, &inner, &columns, None, binds).await? {
         let package = row.into_package();
         packages
             .entry(package.package.custnum)
             .or_default()
             .push(package);
     }
+    for list in packages.values_mut() {
+        list.sort_unstable_by_key(|p| p.package.pkgnum);
+    }
     Ok(packages)
 }
 
-/// The `cust_main` columns billing uses, in [`billing_customer`]'s order
+/// The `cust_main` columns billing uses, in [`CustomerRow`]'s order
 /// (a batch reads many customers, so no more than these).
 const BILLING_CUSTOMER_COLUMNS: &str =
     "custnum, agentnum, bill_locationnum, ship_locationnum, tax_exempt, \
@@ -383,10 +380,14 @@ impl CustomerRow {
 /// The `cust_pkg` columns billing uses, in [`PackageRow`]'s order (a batch
 /// reads many packages, so no more than these; the others stay `None`).
 const BILLING_PACKAGE_COLUMNS: &str = "pkgnum, custnum, pkgpart, locationnum, quantity, \
-    start_date, setup, bill, last_bill, susp, adjourn, resume, expire, cancel, waive_setup, \
-    separate_bill, no_auto";
+    start_date, setup, bill, last_bill, susp, adjourn, resume, expire, cancel";
 
-/// A row of [`BILLING_PACKAGE_COLUMNS`].
+/// The package's switches as one number (an integer is cheaper to carry
+/// than three strings): `waive_setup` 1, `separate_bill` 2, `no_auto` 4.
+const PACKAGE_FLAGS: &str = "CASE WHEN waive_setup = 'Y' THEN 1 ELSE 0 END \
+    + CASE WHEN separate_bill = 'Y' THEN 2 ELSE 0 END + CASE WHEN no_auto = 'Y' THEN 4 ELSE 0 END";
+
+/// A row of [`BILLING_PACKAGE_COLUMNS`] and [`PACKAGE_FLAGS`].
 #[derive(serde::Deserialize)]
 struct PackageRow {
     pkgnum: i64,
@@ -403,9 +404,7 @@ struct PackageRow {
     resume: Option<i64>,
     expire: Option<i64>,
     cancel: Option<i64>,
-    waive_setup: String,
-    separate_bill: String,
-    no_auto: String,
+    flags: i64,
 }
 
 impl PackageRow {
@@ -432,9 +431,9 @@ impl PackageRow {
         };
         BatchPackage {
             package,
-            waive_setup: self.waive_setup == "Y",
-            separate_bill: self.separate_bill == "Y",
-            no_auto: self.no_auto == "Y",
+            waive_setup: self.flags & 1 != 0,
+            separate_bill: self.flags & 2 != 0,
+            no_auto: self.flags & 4 != 0,
         }
     }
 }
