@@ -321,6 +321,47 @@ pub async fn bill_customer_now(
     Ok(Some(report))
 }
 
+/// Plans every customer of a batch, in order. Planning is pure computation
+/// while the database waits, so a large batch is split across the
+/// machine's cores (scoped threads; at most [`PLAN_THREADS`]).
+fn plan_all(
+    data: &read::BatchData,
+    cache: &read::DefinitionCache,
+    options: &BillingOptions,
+) -> Vec<std::result::Result<plan::CustomerPlan, PassError>> {
+    let plan_slice = |customers: &[read::BatchCustomer]| {
+        customers
+            .iter()
+            .map(|customer| plan::plan_customer(data, cache, customer, options))
+            .collect::<Vec<_>>()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(PLAN_THREADS);
+    if threads < 2 || data.customers.len() < 64 {
+        return plan_slice(&data.customers);
+    }
+    let per_thread = data.customers.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut parts = data.customers.chunks(per_thread);
+        let first = parts.next().unwrap_or_default();
+        let others: Vec<_> = parts
+            .map(|part| scope.spawn(move || plan_slice(part)))
+            .collect();
+        let mut plans = plan_slice(first);
+        for handle in others {
+            match handle.join() {
+                Ok(part) => plans.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        plans
+    })
+}
+
+/// The most threads one batch is planned on.
+const PLAN_THREADS: usize = 4;
+
 /// What one committed batch's pass did.
 struct BatchDone {
     /// Its last custnum.
@@ -347,9 +388,9 @@ async fn run_batch(
     let last = data.last_custnum();
     let mut report = RunReport::default();
     let mut plans = Vec::with_capacity(data.customers.len());
-    for customer in &data.customers {
+    for outcome in plan_all(&data, cache, options) {
         report.customers += 1;
-        match plan::plan_customer(&data, cache, customer, options) {
+        match outcome {
             Ok(plan) => plans.push(plan),
             Err(error) => {
                 tracing::warn!(custnum = error.custnum, %error, "customer not billed");
