@@ -146,12 +146,12 @@ pub(super) async fn read_batch(
     let (inner, binds) = match selection {
         Selection::After(after) => (
             format!(
-                "SELECT {BILLING_CUSTOMER_COLUMNS} FROM cust_main WHERE custnum > $1 ORDER BY custnum LIMIT $2{for_update}"
+                "SELECT {BILLING_CUSTOMER_SELECT} FROM cust_main WHERE custnum > $1 ORDER BY custnum LIMIT $2{for_update}"
             ),
             vec![after, limit],
         ),
         Selection::Only(custnum) => (
-            format!("SELECT {BILLING_CUSTOMER_COLUMNS} FROM cust_main WHERE custnum = $1{for_update}"),
+            format!("SELECT {BILLING_CUSTOMER_SELECT} FROM cust_main WHERE custnum = $1{for_update}"),
             vec![custnum],
         ),
     };
@@ -329,6 +329,16 @@ pub(super) async fn read_packages(
 const BILLING_CUSTOMER_COLUMNS: &str =
     "custnum, agentnum, bill_locationnum, ship_locationnum, tax_exempt, \
     payby, paymask, paydate, payname, payinfo";
+
+/// What selects [`BILLING_CUSTOMER_COLUMNS`]: the payment details only of
+/// customers charged automatically (`CARD`, `CHEK`; the others are never
+/// sent to the gateway), so a batch carries no ciphertext it will not use.
+const BILLING_CUSTOMER_SELECT: &str = "custnum, agentnum, bill_locationnum, ship_locationnum, \
+    tax_exempt, payby, \
+    CASE WHEN payby IN ('CARD', 'CHEK') THEN paymask ELSE '' END AS paymask, \
+    CASE WHEN payby IN ('CARD', 'CHEK') THEN paydate ELSE '' END AS paydate, \
+    CASE WHEN payby IN ('CARD', 'CHEK') THEN payname ELSE '' END AS payname, \
+    CASE WHEN payby IN ('CARD', 'CHEK') THEN payinfo ELSE '' END AS payinfo";
 
 /// A row of [`BILLING_CUSTOMER_COLUMNS`].
 #[derive(serde::Deserialize)]
