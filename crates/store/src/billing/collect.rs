@@ -21,6 +21,7 @@ use super::read::{self, in_list, lock_customers, DunningMark};
 use super::write::{self, run_values, GatewayPayment, Val};
 use super::{BillingOptions, RunReport, EVENT_CHARGE_DECLINED, EVENT_CHARGE_UNKNOWN};
 use crate::gateway::{ChargeOutcome, ChargeRequest, LookupOutcome, PaymentGateway};
+use crate::json_rows::fetch_rows;
 use crate::setup::{conf_get, CONF_API_USERNUM};
 use crate::{Conn, Result, Store};
 
@@ -76,12 +77,18 @@ pub(super) async fn collect_batch(
             "SELECT attemptnum FROM cust_pay_attempt WHERE status = 'pending' AND attemptnum IN ({})",
             in_list(1, chunk.len())
         );
-        let mut query = sqlx::query(&sql);
-        for charge in chunk {
-            query = query.bind(charge.attemptnum);
-        }
-        for row in query.fetch_all(&mut *tx).await? {
-            still_pending.insert(row.get::<i64, _>(0));
+        let attemptnums: Vec<i64> = chunk.iter().map(|c| c.attemptnum).collect();
+        for (attemptnum,) in fetch_rows::<(i64,)>(
+            &mut tx,
+            store.backend(),
+            &sql,
+            "attemptnum",
+            None,
+            &attemptnums,
+        )
+        .await?
+        {
+            still_pending.insert(attemptnum);
         }
     }
 
@@ -182,15 +189,12 @@ pub(super) async fn collect_batch(
     open_custnums.sort_unstable();
     open_custnums.dedup();
     let mut open: HashMap<i64, Vec<OpenItem>> = HashMap::new();
-    for row in by_customers(&mut tx, read::OPEN_INVOICES, &open_custnums).await? {
-        let item = OpenItem {
-            num: row.get(0),
-            date: row.get(2),
-            left: Money::from_cents(row.get(3)),
-        };
-        if item.left.is_positive() {
-            open.entry(row.get(1)).or_default().push(item);
-        }
+    for chunk in open_custnums.chunks(500) {
+        let sql = read::OPEN_INVOICES.replace(
+            "BETWEEN $1 AND $2",
+            &format!("IN ({})", in_list(1, chunk.len())),
+        );
+        open.extend(read::open_items(&mut tx, store.backend(), &sql, chunk).await?);
     }
     let no_auto: HashSet<i64> = by_customers(&mut tx, read::NO_AUTO_INVOICES, &open_custnums)
         .await?

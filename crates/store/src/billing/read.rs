@@ -243,7 +243,7 @@ pub(super) async fn read_batch(
             .insert(row.get(0), Money::from_cents(row.get(1)));
     }
 
-    data.open_invoices = open_items(conn, OPEN_INVOICES, first, last).await?;
+    data.open_invoices = open_items(conn, backend, OPEN_INVOICES, &[first, last]).await?;
     for row in sqlx::query(NO_AUTO_INVOICES)
         .bind(first)
         .bind(last)
@@ -252,8 +252,8 @@ pub(super) async fn read_batch(
     {
         data.no_auto_invoices.insert(row.get(0));
     }
-    data.payments = open_items(conn, OPEN_PAYMENTS, first, last).await?;
-    data.credits = open_items(conn, OPEN_CREDITS, first, last).await?;
+    data.payments = open_items(conn, backend, OPEN_PAYMENTS, &[first, last]).await?;
+    data.credits = open_items(conn, backend, OPEN_CREDITS, &[first, last]).await?;
 
     for row in sqlx::query(
         "SELECT DISTINCT custnum FROM cust_pay_attempt WHERE status IN ('pending', 'unknown') \
@@ -449,46 +449,51 @@ impl PackageRow {
 }
 
 /// Open invoices (owed > 0) of customers in a custnum range.
-pub(super) const OPEN_INVOICES: &str = "SELECT b.invnum, b.custnum, b._date, \
+pub(super) const OPEN_INVOICES: &str = "SELECT b.invnum AS num, b.custnum AS custnum, b._date AS at, \
     CAST(b.charged - COALESCE((SELECT SUM(amount) FROM cust_bill_pay WHERE invnum = b.invnum), 0) \
-    - COALESCE((SELECT SUM(amount) FROM cust_credit_bill WHERE invnum = b.invnum), 0) AS BIGINT) \
+    - COALESCE((SELECT SUM(amount) FROM cust_credit_bill WHERE invnum = b.invnum), 0) AS BIGINT) AS owed \
     FROM cust_bill b WHERE b.custnum BETWEEN $1 AND $2";
 /// Invoices of customers in a custnum range never charged automatically.
 pub(super) const NO_AUTO_INVOICES: &str =
     "SELECT invnum FROM cust_bill WHERE custnum BETWEEN $1 AND $2 AND no_auto = 'Y'";
 /// Payments with money left to apply automatically.
-const OPEN_PAYMENTS: &str = "SELECT p.paynum, p.custnum, p._date, \
+const OPEN_PAYMENTS: &str = "SELECT p.paynum AS num, p.custnum AS custnum, p._date AS at, \
     CAST(p.paid - COALESCE((SELECT SUM(amount) FROM cust_bill_pay WHERE paynum = p.paynum), 0) \
-    - COALESCE((SELECT SUM(amount) FROM cust_pay_refund WHERE paynum = p.paynum), 0) AS BIGINT) \
+    - COALESCE((SELECT SUM(amount) FROM cust_pay_refund WHERE paynum = p.paynum), 0) AS BIGINT) AS owed \
     FROM cust_pay p WHERE p.custnum BETWEEN $1 AND $2 AND p.no_auto_apply <> 'Y'";
 /// Credits with money left to apply.
-const OPEN_CREDITS: &str = "SELECT c.crednum, c.custnum, c._date, \
+const OPEN_CREDITS: &str = "SELECT c.crednum AS num, c.custnum AS custnum, c._date AS at, \
     CAST(c.amount - COALESCE((SELECT SUM(amount) FROM cust_credit_bill WHERE crednum = c.crednum), 0) \
-    - COALESCE((SELECT SUM(amount) FROM cust_credit_refund WHERE crednum = c.crednum), 0) AS BIGINT) \
+    - COALESCE((SELECT SUM(amount) FROM cust_credit_refund WHERE crednum = c.crednum), 0) AS BIGINT) AS owed \
     FROM cust_credit c WHERE c.custnum BETWEEN $1 AND $2";
 
-/// Runs one of the open-item queries (num, custnum, date, left) over a
-/// custnum range; keeps items with something left, grouped by customer.
+/// Runs one of the open-item queries (`num, custnum, at, owed`), its
+/// parameters bound to `binds`; keeps items with something left, grouped by
+/// customer.
 pub(super) async fn open_items(
     conn: &mut Conn,
+    backend: Backend,
     sql: &str,
-    first: i64,
-    last: i64,
+    binds: &[i64],
 ) -> Result<HashMap<i64, Vec<OpenItem>>> {
     let mut items: HashMap<i64, Vec<OpenItem>> = HashMap::new();
-    for row in sqlx::query(sql)
-        .bind(first)
-        .bind(last)
-        .fetch_all(conn)
-        .await?
+    for (num, custnum, date, owed) in fetch_rows::<(i64, i64, i64, i64)>(
+        conn,
+        backend,
+        sql,
+        "num, custnum, at, owed",
+        None,
+        binds,
+    )
+    .await?
     {
         let item = OpenItem {
-            num: row.get(0),
-            date: row.get(2),
-            left: Money::from_cents(row.get(3)),
+            num,
+            date,
+            left: Money::from_cents(owed),
         };
         if item.left.is_positive() {
-            items.entry(row.get(1)).or_default().push(item);
+            items.entry(custnum).or_default().push(item);
         }
     }
     Ok(items)
