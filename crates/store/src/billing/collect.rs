@@ -53,9 +53,9 @@ async fn api_usernum(conn: &mut Conn) -> Result<Option<i64>> {
         .filter(|&v| v > 0))
 }
 
-/// Sends `charges` (all of one batch) and writes their outcomes, the
-/// payments and their applications, and dunning for these customers, in
-/// one transaction holding their locks.
+/// Sends `charges` (at most one per customer, from one or more committed
+/// batches) and writes their outcomes, the payments and their applications,
+/// and dunning for these customers, in one transaction holding their locks.
 pub(super) async fn collect_batch(
     store: &Store,
     gateway: &dyn PaymentGateway,
