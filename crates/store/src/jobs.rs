@@ -7,8 +7,11 @@
 //! are retried with exponential backoff; after the last attempt the job is
 //! kept as `dead` with its last error.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
+use crate::billing::write::{run_values, Val};
 use crate::{Backend, Conn, Error, Result, Store};
 
 /// How long a claim lasts before another worker may take the job.
@@ -234,43 +237,72 @@ pub async fn queue_package_resyncs(
     remove_services: bool,
     now: i64,
 ) -> Result<u64> {
-    let mut queued = 0;
-    for pkgnum in pkgnums {
-        let accounts = crate::service::accounts_of_package(conn, *pkgnum).await?;
-        for account in accounts {
-            let exportnums: Vec<i64> = sqlx::query(
-                "SELECT exportnum FROM export_svc WHERE svcpart = $1 ORDER BY exportnum",
-            )
-            .bind(account.svcpart)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-            let mut payloads = Vec::with_capacity(exportnums.len());
-            for exportnum in &exportnums {
-                let remote = crate::service::remote_id(conn, account.svcnum, *exportnum).await?;
-                payloads.push((
-                    *exportnum,
-                    resync_payload(account.custnum, &account.username, remote.as_deref()),
-                ));
-            }
-            if remove_services {
-                crate::service::delete_account(conn, account.svcnum).await?;
-            }
-            for (exportnum, payload) in payloads {
-                enqueue(
-                    conn,
-                    exportnum,
-                    Some(account.svcnum),
-                    "resync",
-                    &payload,
-                    now,
-                )
-                .await?;
-                queued += 1;
-            }
+    // A fixed number of statements however many packages: the accounts,
+    // their definitions' exports and their remote ids are read in lists,
+    // and the jobs written in multi-row inserts.
+    let mut accounts = crate::service::accounts_of_packages(conn, pkgnums).await?;
+    if accounts.is_empty() {
+        return Ok(0);
+    }
+    // Jobs follow the packages' order, then the accounts' svcnum.
+    let position: HashMap<i64, usize> = pkgnums.iter().enumerate().map(|(i, p)| (*p, i)).collect();
+    accounts.sort_by_key(|a| (position.get(&a.pkgnum).copied(), a.svcnum));
+
+    let mut svcparts: Vec<i64> = accounts.iter().map(|a| a.svcpart).collect();
+    svcparts.sort_unstable();
+    svcparts.dedup();
+    let mut exports: HashMap<i64, Vec<i64>> = HashMap::new();
+    for row in crate::fetch_in_list(
+        conn,
+        "SELECT svcpart, exportnum FROM export_svc WHERE svcpart IN ({}) ORDER BY exportnum",
+        &svcparts,
+    )
+    .await?
+    {
+        exports.entry(row.get(0)).or_default().push(row.get(1));
+    }
+    let svcnums: Vec<i64> = accounts.iter().map(|a| a.svcnum).collect();
+    let mut remote_ids: HashMap<(i64, i64), String> = HashMap::new();
+    for row in crate::fetch_in_list(
+        conn,
+        "SELECT svcnum, exportnum, remote_id FROM svc_export_state WHERE svcnum IN ({})",
+        &svcnums,
+    )
+    .await?
+    {
+        remote_ids.insert((row.get(0), row.get(1)), row.get(2));
+    }
+
+    let mut jobs = Vec::new();
+    for account in &accounts {
+        for &exportnum in exports
+            .get(&account.svcpart)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let remote = remote_ids.get(&(account.svcnum, exportnum));
+            jobs.push(vec![
+                Val::Int(Some(exportnum)),
+                Val::Int(Some(account.svcnum)),
+                Val::Text(resync_payload(
+                    account.custnum,
+                    &account.username,
+                    remote.map(String::as_str),
+                )),
+                Val::Int(Some(now)),
+            ]);
         }
     }
-    Ok(queued)
+    if remove_services {
+        crate::service::delete_accounts(conn, &svcnums).await?;
+    }
+    run_values(conn, &["BIGINT", "BIGINT", "TEXT", "BIGINT"], &jobs, |values| {
+        format!(
+            "INSERT INTO export_job (exportnum, svcnum, action, payload, next_attempt, created, updated) \
+             SELECT v.column1, v.column2, 'resync', v.column3, v.column4, v.column4, v.column4 \
+             FROM (VALUES {values}) AS v"
+        )
+    })
+    .await?;
+    Ok(u64::try_from(jobs.len()).unwrap_or(u64::MAX))
 }

@@ -90,6 +90,34 @@ pub enum Backend {
     Postgres,
 }
 
+/// `$start, $start+1, …` for `n` values: the placeholders of an `IN (…)`
+/// list (chunked by callers to stay within both backends' limits).
+pub(crate) fn in_list(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|idx| format!("${idx}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Runs `sql`, whose one `IN ({})` takes the list, over `values` 500 at a
+/// time; returns all the rows.
+pub(crate) async fn fetch_in_list(
+    conn: &mut Conn,
+    sql: &str,
+    values: &[i64],
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let mut rows = Vec::new();
+    for chunk in values.chunks(500) {
+        let sql = sql.replace("{}", &in_list(1, chunk.len()));
+        let mut query = sqlx::query(&sql);
+        for value in chunk {
+            query = query.bind(*value);
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
 /// The database: a reader pool and a writer pool (the same pool on
 /// PostgreSQL; one connection on SQLite, so writers queue in the process
 /// instead of spinning on `SQLITE_BUSY`), and the cipher for secrets.

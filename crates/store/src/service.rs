@@ -143,6 +143,26 @@ pub async fn accounts_of_package(conn: &mut Conn, pkgnum: i64) -> Result<Vec<Acc
         .collect()
 }
 
+/// The mail accounts of the packages `pkgnums`, in `svcnum` order (one
+/// query per 500 packages).
+pub async fn accounts_of_packages(conn: &mut Conn, pkgnums: &[i64]) -> Result<Vec<Account>> {
+    let mut accounts = Vec::new();
+    for chunk in pkgnums.chunks(500) {
+        let sql = format!(
+            "{ACCOUNT_SELECT} WHERE s.pkgnum IN ({}) ORDER BY a.svcnum",
+            crate::in_list(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for pkgnum in chunk {
+            query = query.bind(*pkgnum);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            accounts.push(account_row(&row)?);
+        }
+    }
+    Ok(accounts)
+}
+
 /// Every mail account of service definitions attached to `exportnum`.
 pub async fn accounts_of_export(conn: &mut Conn, exportnum: i64) -> Result<Vec<Account>> {
     let sql = format!(
@@ -459,14 +479,23 @@ pub async fn update_account(conn: &mut Conn, changed: &Account) -> Result<()> {
 
 /// Removes an account and its service link.
 pub async fn delete_account(conn: &mut Conn, svcnum: i64) -> Result<()> {
-    sqlx::query("DELETE FROM svc_acct WHERE svcnum = $1")
-        .bind(svcnum)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM cust_svc WHERE svcnum = $1")
-        .bind(svcnum)
-        .execute(conn)
-        .await?;
+    delete_accounts(conn, &[svcnum]).await
+}
+
+/// Removes the accounts `svcnums` and their service links, two statements
+/// per 500 accounts.
+pub async fn delete_accounts(conn: &mut Conn, svcnums: &[i64]) -> Result<()> {
+    for chunk in svcnums.chunks(500) {
+        let list = crate::in_list(1, chunk.len());
+        for table in ["svc_acct", "cust_svc"] {
+            let sql = format!("DELETE FROM {table} WHERE svcnum IN ({list})");
+            let mut query = sqlx::query(&sql);
+            for svcnum in chunk {
+                query = query.bind(*svcnum);
+            }
+            query.execute(&mut *conn).await?;
+        }
+    }
     Ok(())
 }
 

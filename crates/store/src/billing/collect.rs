@@ -17,10 +17,11 @@ use bursar_core::Money;
 use sqlx::Row;
 
 use super::plan::{AttemptPlan, EventPlan, Work};
-use super::read::{self, in_list, lock_customers, DunningMark};
+use super::read::{self, lock_customers, DunningMark};
 use super::write::{self, run_values, GatewayPayment, Val};
 use super::{BillingOptions, RunReport, EVENT_CHARGE_DECLINED, EVENT_CHARGE_UNKNOWN};
 use crate::gateway::{ChargeOutcome, ChargeRequest, LookupOutcome, PaymentGateway};
+use crate::in_list;
 use crate::json_rows::fetch_rows;
 use crate::setup::{conf_get, CONF_API_USERNUM};
 use crate::{Conn, Result, Store};
@@ -297,19 +298,7 @@ async fn by_customers(
     sql: &str,
     custnums: &[i64],
 ) -> Result<Vec<sqlx::any::AnyRow>> {
-    let mut rows = Vec::new();
-    for chunk in custnums.chunks(500) {
-        let sql = sql.replace(
-            "BETWEEN $1 AND $2",
-            &format!("IN ({})", in_list(1, chunk.len())),
-        );
-        let mut query = sqlx::query(&sql);
-        for custnum in chunk {
-            query = query.bind(*custnum);
-        }
-        rows.extend(query.fetch_all(&mut *conn).await?);
-    }
-    Ok(rows)
+    crate::fetch_in_list(conn, &sql.replace("BETWEEN $1 AND $2", "IN ({})"), custnums).await
 }
 
 /// Balances of the customers `custnums`.

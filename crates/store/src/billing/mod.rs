@@ -29,9 +29,10 @@
 //! commit as the invoice) and resolves pending charges before any new one.
 //! Declines are recorded with their reason and never stop a run.
 //!
-//! Exports are not called yet: suspensions, unsuspensions and cancellations
-//! go through the hook functions at the end of `write` (`on_packages_*`),
-//! where the export framework plugs in.
+//! Exports follow through the queue: the suspensions, unsuspensions and
+//! cancellations a pass makes queue `resync` jobs for the packages' mail
+//! services in the same commit (`write::write_work`), which `serve`'s worker
+//! carries out.
 
 mod collect;
 mod plan;

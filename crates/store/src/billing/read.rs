@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use sqlx::Row;
 
 use super::{BillingOptions, Selection};
+use crate::in_list;
 use crate::json_rows::fetch_rows;
 use crate::{Backend, Conn, Result, Store};
 
@@ -117,14 +118,6 @@ pub(super) async fn lock_customers(
         }
     }
     Ok(())
-}
-
-/// `$start, $start+1, …` for `n` values.
-pub(super) fn in_list(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|idx| format!("${idx}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Locks and reads one batch; `None` when the selection holds no customer.

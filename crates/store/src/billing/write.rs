@@ -309,7 +309,7 @@ pub(super) async fn write_work(
     for chunk in removed.chunks(500) {
         let sql = format!(
             "DELETE FROM cust_pkg_dunning WHERE pkgnum IN ({})",
-            super::read::in_list(1, chunk.len())
+            crate::in_list(1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for pkgnum in chunk {
@@ -370,18 +370,25 @@ pub(super) async fn write_work(
     })
     .await?;
 
-    let suspended: Vec<i64> = works
+    // Export hooks, queued in this transaction for `serve`'s worker: the
+    // services of suspended and unsuspended packages (dunning, `adjourn`,
+    // `resume`) are resynced, which suspends or reactivates them on the
+    // platform; those of cancelled packages are removed here first, so
+    // the resync unprovisions them.
+    let changed: Vec<i64> = works
         .iter()
-        .flat_map(|w| w.suspended.iter().chain(&w.adjourned).copied())
-        .collect();
-    let unsuspended: Vec<i64> = works
-        .iter()
-        .flat_map(|w| w.unsuspended.iter().chain(&w.resumed).copied())
+        .flat_map(|w| {
+            w.suspended
+                .iter()
+                .chain(&w.adjourned)
+                .chain(&w.unsuspended)
+                .chain(&w.resumed)
+                .copied()
+        })
         .collect();
     let cancelled: Vec<i64> = works.iter().flat_map(|w| w.cancelled.clone()).collect();
-    on_packages_suspended(conn, &suspended, now).await?;
-    on_packages_unsuspended(conn, &unsuspended, now).await?;
-    on_packages_cancelled(conn, &cancelled, now).await?;
+    crate::jobs::queue_package_resyncs(conn, &changed, false, now).await?;
+    crate::jobs::queue_package_resyncs(conn, &cancelled, true, now).await?;
     Ok(())
 }
 
@@ -498,41 +505,4 @@ pub(super) async fn insert_gateway_payments(
         paynums.insert(row.get::<i64, _>(1), row.get::<i64, _>(0));
     }
     Ok(paynums)
-}
-
-/// Export hook: packages billing suspended (dunning, `adjourn`). Their mail
-/// services are queued for a resync, in this transaction, so the platform
-/// suspends them as soon as a worker (`serve`) runs the queue.
-pub(super) async fn on_packages_suspended(
-    conn: &mut Conn,
-    pkgnums: &[i64],
-    now: i64,
-) -> Result<()> {
-    crate::jobs::queue_package_resyncs(conn, pkgnums, false, now)
-        .await
-        .map(drop)
-}
-
-/// Export hook: packages billing unsuspended (paid balance or `resume`):
-/// their services are queued for a resync, which reactivates them.
-pub(super) async fn on_packages_unsuspended(
-    conn: &mut Conn,
-    pkgnums: &[i64],
-    now: i64,
-) -> Result<()> {
-    crate::jobs::queue_package_resyncs(conn, pkgnums, false, now)
-        .await
-        .map(drop)
-}
-
-/// Export hook: packages billing cancelled at their expiry. Their services
-/// are removed here and queued for a resync, which unprovisions them.
-pub(super) async fn on_packages_cancelled(
-    conn: &mut Conn,
-    pkgnums: &[i64],
-    now: i64,
-) -> Result<()> {
-    crate::jobs::queue_package_resyncs(conn, pkgnums, true, now)
-        .await
-        .map(drop)
 }
