@@ -100,7 +100,7 @@ pub(crate) fn in_list(start: usize, n: usize) -> String {
 }
 
 /// Runs `sql`, whose one `IN ({})` takes the list, over `values` 500 at a
-/// time; returns all the rows.
+/// time; returns all the rows (none for a `DELETE`).
 pub(crate) async fn fetch_in_list(
     conn: &mut Conn,
     sql: &str,

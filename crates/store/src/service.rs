@@ -146,20 +146,13 @@ pub async fn accounts_of_package(conn: &mut Conn, pkgnum: i64) -> Result<Vec<Acc
 /// The mail accounts of the packages `pkgnums`, in `svcnum` order (one
 /// query per 500 packages).
 pub async fn accounts_of_packages(conn: &mut Conn, pkgnums: &[i64]) -> Result<Vec<Account>> {
-    let mut accounts = Vec::new();
-    for chunk in pkgnums.chunks(500) {
-        let sql = format!(
-            "{ACCOUNT_SELECT} WHERE s.pkgnum IN ({}) ORDER BY a.svcnum",
-            crate::in_list(1, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for pkgnum in chunk {
-            query = query.bind(*pkgnum);
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            accounts.push(account_row(&row)?);
-        }
-    }
+    let sql = format!("{ACCOUNT_SELECT} WHERE s.pkgnum IN ({{}})");
+    let mut accounts = crate::fetch_in_list(conn, &sql, pkgnums)
+        .await?
+        .iter()
+        .map(account_row)
+        .collect::<Result<Vec<_>>>()?;
+    accounts.sort_by_key(|a| a.svcnum);
     Ok(accounts)
 }
 
@@ -482,19 +475,11 @@ pub async fn delete_account(conn: &mut Conn, svcnum: i64) -> Result<()> {
     delete_accounts(conn, &[svcnum]).await
 }
 
-/// Removes the accounts `svcnums` and their service links, two statements
-/// per 500 accounts.
+/// Removes the accounts `svcnums` and their service links.
 pub async fn delete_accounts(conn: &mut Conn, svcnums: &[i64]) -> Result<()> {
-    for chunk in svcnums.chunks(500) {
-        let list = crate::in_list(1, chunk.len());
-        for table in ["svc_acct", "cust_svc"] {
-            let sql = format!("DELETE FROM {table} WHERE svcnum IN ({list})");
-            let mut query = sqlx::query(&sql);
-            for svcnum in chunk {
-                query = query.bind(*svcnum);
-            }
-            query.execute(&mut *conn).await?;
-        }
+    for table in ["svc_acct", "cust_svc"] {
+        let sql = format!("DELETE FROM {table} WHERE svcnum IN ({{}})");
+        crate::fetch_in_list(conn, &sql, svcnums).await?;
     }
     Ok(())
 }

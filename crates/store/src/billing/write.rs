@@ -306,17 +306,12 @@ pub(super) async fn write_work(
     now: i64,
 ) -> Result<()> {
     let removed: Vec<i64> = works.iter().flat_map(|w| w.marks_remove.clone()).collect();
-    for chunk in removed.chunks(500) {
-        let sql = format!(
-            "DELETE FROM cust_pkg_dunning WHERE pkgnum IN ({})",
-            crate::in_list(1, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for pkgnum in chunk {
-            query = query.bind(*pkgnum);
-        }
-        query.execute(&mut *conn).await?;
-    }
+    crate::fetch_in_list(
+        conn,
+        "DELETE FROM cust_pkg_dunning WHERE pkgnum IN ({})",
+        &removed,
+    )
+    .await?;
     let mark_rows: Vec<Vec<Val>> = works
         .iter()
         .flat_map(|w| {
